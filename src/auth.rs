@@ -1,0 +1,307 @@
+//! Credentials: Claims IA API keys (sha256-hashed, compared in constant time), firm client
+//! secrets (argon2), firm access tokens (HS256 JWT), and the throttle on bad secrets.
+//! Nothing here knows about HTTP.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Random bytes, URL-safe base64.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    crate::store::hex(&buf)
+}
+
+/// sha256 of a secret token (enough for 256-bit random secrets; no need for argon2).
+pub fn sha256(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// A freshly minted API key: the public client id and the full key (shown once).
+pub struct NewApiKey {
+    /// Client id, also embedded in the key.
+    pub client_id: String,
+    /// `crn_<client id>_<secret>`.
+    pub key: String,
+}
+
+const API_KEY_PREFIX: &str = "crn_";
+
+/// Mints an API key for a new Claims IA client.
+pub fn new_api_key() -> NewApiKey {
+    let client_id = format!("cia_{}", random_hex(8));
+    // Hex secret: no `_`, so the key splits unambiguously on its last underscore.
+    let key = format!("{API_KEY_PREFIX}{client_id}_{}", random_hex(32));
+    NewApiKey { client_id, key }
+}
+
+/// The client id embedded in an API key, if the key is well-formed.
+pub fn api_key_client_id(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix(API_KEY_PREFIX)?;
+    let (client_id, secret) = rest.rsplit_once('_')?;
+    (!client_id.is_empty() && !secret.is_empty()).then_some(client_id)
+}
+
+/// Constant-time comparison of a presented key with a stored hash.
+pub fn api_key_matches(key: &str, stored_hash: &[u8]) -> bool {
+    bool::from(sha256(key).ct_eq(stored_hash))
+}
+
+/// A freshly minted firm credential (the secret is shown once).
+pub struct NewFirmSecret {
+    /// Public client id.
+    pub client_id: String,
+    /// One-time secret.
+    pub secret: String,
+    /// argon2 PHC string to store.
+    pub hash: String,
+}
+
+/// Mints a firm client credential.
+pub fn new_firm_secret() -> anyhow::Result<NewFirmSecret> {
+    let secret = random_token(32);
+    Ok(NewFirmSecret {
+        client_id: format!("firm_{}", random_hex(8)),
+        hash: hash_secret(&secret)?,
+        secret,
+    })
+}
+
+fn hash_secret(secret: &str) -> anyhow::Result<String> {
+    let salt = SaltString::encode_b64(&{
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        salt
+    })
+    .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Ok(Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
+        .to_string())
+}
+
+/// A hash no secret matches, verified when the client id is unknown so that unknown and
+/// known ids take the same time.
+pub fn dummy_secret_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_secret(&random_token(32)).unwrap_or_default())
+}
+
+/// Verifies a secret against an argon2 PHC string (CPU-heavy: call off the async threads).
+pub fn verify_secret(secret: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+/// Claims of a firm access token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FirmClaims {
+    /// Firm id.
+    pub sub: String,
+    /// Audience, always [`AUDIENCE`].
+    pub aud: String,
+    /// Issuer, always [`ISSUER`].
+    pub iss: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Expiry (Unix seconds).
+    pub exp: i64,
+}
+
+const AUDIENCE: &str = "creneau-admin";
+const ISSUER: &str = "creneau";
+/// Longest token lifetime.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+/// Signs and checks firm access tokens.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    ttl: Duration,
+}
+
+impl TokenKeys {
+    /// Keys from a secret (at least 32 bytes) and a lifetime (capped at one hour).
+    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl: ttl.min(MAX_TOKEN_TTL),
+        }
+    }
+
+    /// Token lifetime.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Issues a token for a firm.
+    pub fn issue(&self, firm_id: &str) -> anyhow::Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = FirmClaims {
+            sub: firm_id.to_owned(),
+            aud: AUDIENCE.into(),
+            iss: ISSUER.into(),
+            iat: now,
+            exp: now + i64::try_from(self.ttl.as_secs())?,
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// The firm id of a valid, unexpired token.
+    pub fn verify(&self, token: &str) -> Option<String> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        validation.leeway = 5;
+        jsonwebtoken::decode::<FirmClaims>(token, &self.decoding, &validation)
+            .ok()
+            .map(|data| data.claims.sub)
+    }
+}
+
+/// Counts failed secrets per client id and locks a client out for a while after too many.
+pub struct Throttle {
+    max_failures: u32,
+    window: Duration,
+    state: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// Most client ids tracked at once (unknown ids are tracked too).
+const THROTTLE_CAPACITY: usize = 10_000;
+
+impl Throttle {
+    /// Allows `max_failures` failures per `window`.
+    pub fn new(max_failures: u32, window: Duration) -> Self {
+        Self {
+            max_failures,
+            window,
+            state: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Some(seconds to wait)` when the client is locked out.
+    pub fn check(&self, client_id: &str) -> Option<u64> {
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (failures, since) = state.get(client_id)?;
+        let elapsed = since.elapsed();
+        (*failures >= self.max_failures && elapsed < self.window)
+            .then(|| self.window.saturating_sub(elapsed).as_secs().max(1))
+    }
+
+    /// Records a failed attempt.
+    pub fn failed(&self, client_id: &str) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if state.len() >= THROTTLE_CAPACITY {
+            let window = self.window;
+            state.retain(|_, (_, since)| since.elapsed() < window);
+        }
+        let entry = state
+            .entry(client_id.to_owned())
+            .or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= self.window {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    /// Forgets the failures of a client that just succeeded.
+    pub fn succeeded(&self, client_id: &str) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.remove(client_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_key_carries_its_client_id() {
+        let minted = new_api_key();
+        assert_eq!(
+            api_key_client_id(&minted.key),
+            Some(minted.client_id.as_str())
+        );
+        assert!(api_key_matches(&minted.key, &sha256(&minted.key)));
+        assert!(!api_key_matches(
+            &format!("{}x", minted.key),
+            &sha256(&minted.key)
+        ));
+    }
+
+    #[test]
+    fn a_malformed_api_key_has_no_client_id() {
+        assert_eq!(api_key_client_id("Bearer nope"), None);
+        assert_eq!(api_key_client_id("crn_"), None);
+    }
+
+    #[test]
+    fn a_firm_secret_verifies_only_itself() {
+        let minted = new_firm_secret().unwrap();
+        assert!(verify_secret(&minted.secret, &minted.hash));
+        assert!(!verify_secret("wrong", &minted.hash));
+        assert!(!verify_secret(&minted.secret, dummy_secret_hash()));
+    }
+
+    #[test]
+    fn a_token_names_its_firm_and_a_forged_one_is_refused() {
+        let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(600));
+        let token = keys.issue("firm-1").unwrap();
+        assert_eq!(keys.verify(&token).as_deref(), Some("firm-1"));
+        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(600));
+        assert_eq!(other.verify(&token), None);
+    }
+
+    #[test]
+    fn a_token_lifetime_is_capped_at_one_hour() {
+        let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(86_400));
+        assert_eq!(keys.ttl(), MAX_TOKEN_TTL);
+    }
+
+    #[test]
+    fn repeated_failures_lock_the_client_out_until_success() {
+        let throttle = Throttle::new(3, Duration::from_secs(60));
+        for _ in 0..3 {
+            assert_eq!(throttle.check("c"), None);
+            throttle.failed("c");
+        }
+        assert!(throttle.check("c").is_some());
+        assert_eq!(throttle.check("other"), None);
+        throttle.succeeded("c");
+        assert_eq!(throttle.check("c"), None);
+    }
+}

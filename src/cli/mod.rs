@@ -1,0 +1,165 @@
+//! Operator commands. Each prints human text, or one JSON object with `--json`.
+
+mod demo;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::auth::{new_api_key, new_firm_secret, sha256};
+use crate::config::{Cli, ClientCommand, Command, FirmCommand, ServeArgs};
+use crate::domain::firm::FirmProfile;
+use crate::http::AppState;
+use crate::store::{self, ApiClient, FirmCredential, Store, StoreError};
+
+/// Runs the command named on the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let store = store::open(&cli.database_url)
+        .await
+        .context("cannot open the database")?;
+    match cli.command {
+        Command::Serve(args) => serve(store, bind(args.listen).await?, args).await,
+        Command::Migrate => {
+            println!("database migrated");
+            Ok(())
+        }
+        Command::Demo(args) => {
+            if args.no_serve {
+                println!("{}", demo::load(store.as_ref(), args.serve.listen).await?);
+                return Ok(());
+            }
+            // Bind first so the printed commands name the real address (even for port 0).
+            let listener = bind(args.serve.listen).await?;
+            println!(
+                "{}",
+                demo::load(store.as_ref(), listener.local_addr()?).await?
+            );
+            serve(store, listener, args.serve).await
+        }
+        Command::Firm(FirmCommand::Create {
+            name,
+            siret,
+            time_zone,
+        }) => {
+            let profile = FirmProfile::from_stored(name, &siret, &time_zone)
+                .map_err(|e| anyhow::anyhow!("invalid firm: {e}"))?;
+            let firm = store.create_firm(&profile).await?;
+            print(
+                cli.json,
+                &json!({ "firmId": firm.id }),
+                &format!("firm created: {}", firm.id),
+            );
+            Ok(())
+        }
+        Command::Firm(FirmCommand::Credentials { firm_id }) => {
+            let (client_id, secret) = firm_credentials(store.as_ref(), &firm_id).await?;
+            print(
+                cli.json,
+                &json!({ "clientId": client_id, "clientSecret": secret }),
+                &format!(
+                    "client id:     {client_id}\nclient secret: {secret}\n(the secret is shown once)"
+                ),
+            );
+            Ok(())
+        }
+        Command::Client(ClientCommand::Create { name }) => {
+            let (client_id, key) = api_client(store.as_ref(), &name).await?;
+            print(
+                cli.json,
+                &json!({ "clientId": client_id, "apiKey": key }),
+                &format!("client id: {client_id}\nAPI key:   {key}\n(the key is shown once)"),
+            );
+            Ok(())
+        }
+    }
+}
+
+fn print(as_json: bool, value: &serde_json::Value, text: &str) {
+    if as_json {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+/// Mints and stores a firm credential; returns the client id and the one-time secret.
+pub async fn firm_credentials(
+    store: &dyn Store,
+    firm_id: &str,
+) -> anyhow::Result<(String, String)> {
+    match store.firm(firm_id).await {
+        Err(StoreError::NotFound) => anyhow::bail!("no firm with id {firm_id}"),
+        other => other?,
+    };
+    let minted = tokio::task::spawn_blocking(new_firm_secret).await??;
+    store
+        .add_firm_credential(&FirmCredential {
+            client_id: minted.client_id.clone(),
+            firm_id: firm_id.to_owned(),
+            secret_hash: minted.hash,
+        })
+        .await?;
+    Ok((minted.client_id, minted.secret))
+}
+
+/// Creates a protocol client; returns its id and one-time API key.
+pub async fn api_client(store: &dyn Store, name: &str) -> anyhow::Result<(String, String)> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.len() <= 200,
+        "the name must be 1 to 200 characters"
+    );
+    let minted = new_api_key();
+    store
+        .create_api_client(&ApiClient {
+            id: minted.client_id.clone(),
+            name: name.to_owned(),
+            key_hash: sha256(&minted.key),
+        })
+        .await?;
+    Ok((minted.client_id, minted.key))
+}
+
+async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))
+}
+
+async fn serve(
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    let state = AppState::new(store, args.server).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    crate::http::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; draining in-flight requests");
+}

@@ -1,0 +1,198 @@
+//! Command line and environment configuration (clap). Secrets never show in `Debug`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::store::sqlite::DEFAULT_URL;
+
+/// A secret value: usable, never printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() < 32 {
+            return Err("must be at least 32 characters".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Créneau: partner-side appointment server for the Claims IA protocol.
+#[derive(Debug, Parser)]
+#[command(name = "creneau", version, about)]
+pub struct Cli {
+    /// Database: a SQLite path (`sqlite:PATH`, `sqlite://PATH`), or `postgres://...`.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_URL, hide_env_values = true)]
+    pub database_url: String,
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        env = "CRENEAU_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+    /// Print one JSON object on stdout (creating commands).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Operator commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load a demo firm, experts and a protocol client, print how to call them, then serve.
+    Demo(DemoArgs),
+    /// Manage expert firms.
+    #[command(subcommand)]
+    Firm(FirmCommand),
+    /// Manage Claims IA protocol clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+/// Firm commands.
+#[derive(Debug, Subcommand)]
+pub enum FirmCommand {
+    /// Create a firm.
+    Create {
+        /// Trading name.
+        #[arg(long)]
+        name: String,
+        /// SIRET (14 digits).
+        #[arg(long)]
+        siret: String,
+        /// Default IANA time zone.
+        #[arg(long, default_value = "Europe/Paris")]
+        time_zone: String,
+    },
+    /// Mint a client id and a one-time secret for a firm's admin API.
+    Credentials {
+        /// The firm's id.
+        firm_id: String,
+    },
+}
+
+/// Client commands.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Create a protocol client and print its one-time API key.
+    Create {
+        /// Name of the client (e.g. "Claims IA production").
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CRENEAU_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Server settings.
+    #[command(flatten)]
+    pub server: ServerConfig,
+}
+
+/// Options of `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Load the data and print the commands, but do not serve.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Serving options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServerConfig {
+    /// HS256 key for firm access tokens (32+ characters). When absent, a random key is
+    /// generated once and kept in the database, so every instance on it shares it.
+    #[arg(long, env = "CRENEAU_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// Lifetime of firm access tokens, in seconds (at most 3600).
+    #[arg(long, env = "CRENEAU_TOKEN_TTL_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(60..=3600))]
+    pub token_ttl_secs: u64,
+    /// Longest time a request may take before it is answered 408.
+    #[arg(long, env = "CRENEAU_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            token_ttl_secs: 3600,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Request timeout as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_url_is_accepted_after_the_subcommand() {
+        let cli =
+            Cli::try_parse_from(["creneau", "migrate", "--database-url", "sqlite:x.db"]).unwrap();
+        assert_eq!(cli.database_url, "sqlite:x.db");
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        let parsed = Cli::try_parse_from(["creneau", "serve", "--jwt-secret", "short"]);
+        assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let cli =
+            Cli::try_parse_from(["creneau", "serve", "--jwt-secret", &"s".repeat(40)]).unwrap();
+        assert!(!format!("{cli:?}").contains(&"s".repeat(40)));
+    }
+}

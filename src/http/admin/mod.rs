@@ -1,0 +1,30 @@
+//! Admin API for expert firms (`/admin/v1`). Every handler takes [`FirmAdmin`] and passes its
+//! firm id to the store, so another firm's ids answer 404.
+//!
+//! [`FirmAdmin`]: super::auth::FirmAdmin
+
+mod absences;
+mod experts;
+mod firm;
+mod token;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::state::AppState;
+
+/// The admin routes, relative to `/admin/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(token::router())
+        .merge(firm::router())
+        .merge(experts::router())
+        .merge(absences::router())
+}
+
+/// RFC 3339 rendering of an instant in a time zone (seconds precision, explicit offset).
+pub(crate) fn render_instant(instant: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    instant
+        .with_timezone(&tz)
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}

@@ -1,0 +1,111 @@
+//! `POST /admin/v1/token`: OAuth2 client-credentials exchange for a firm access token.
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::{Form, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{dummy_secret_hash, verify_secret};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(issue_token))
+}
+
+/// Form-encoded client-credentials grant.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    grant_type: String,
+    /// Client id from `creneau firm credentials`.
+    client_id: String,
+    /// Secret from `creneau firm credentials`.
+    client_secret: String,
+}
+
+/// A firm access token.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// JWT to send as `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Lifetime in seconds (at most 3600).
+    pub expires_in: u64,
+}
+
+/// Exchanges a firm's client credentials for an access token. Repeated bad secrets for one
+/// client id lock it out for five minutes (429 with `Retry-After`).
+#[utoipa::path(post, path = "/token", tag = "admin", security(()),
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn issue_token(
+    State(state): State<AppState>,
+    request: Request,
+) -> ApiResult<impl IntoResponse> {
+    let Form(form) = Form::<TokenRequest>::from_request(request, &state)
+        .await
+        .map_err(|rejection| match rejection.status() {
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
+                "expected Content-Type: application/x-www-form-urlencoded",
+            ),
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            _ => ApiError::MalformedBody(
+                "expected grant_type, client_id and client_secret form fields".into(),
+            ),
+        })?;
+    if form.grant_type != "client_credentials" {
+        return Err(ApiError::MalformedBody(
+            "grant_type must be client_credentials".into(),
+        ));
+    }
+    if let Some(retry_after) = state.throttle.check(&form.client_id) {
+        tracing::warn!(
+            client_id = form.client_id,
+            "token request refused: client locked out"
+        );
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    let credential = state.store.firm_credential(&form.client_id).await?;
+    // Unknown ids are verified against a dummy hash so both cases take the same time.
+    let hash = credential
+        .as_ref()
+        .map_or_else(|| dummy_secret_hash().to_owned(), |c| c.secret_hash.clone());
+    let secret = form.client_secret;
+    let valid = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let Some(credential) = credential.filter(|_| valid) else {
+        state.throttle.failed(&form.client_id);
+        tracing::warn!(
+            client_id = form.client_id,
+            "token request refused: bad client credentials"
+        );
+        return Err(ApiError::Unauthorized("invalid client credentials"));
+    };
+    state.throttle.succeeded(&form.client_id);
+    let access_token = state.tokens.issue(&credential.firm_id)?;
+    tracing::info!(
+        firm_id = credential.firm_id,
+        client_id = credential.client_id,
+        "access token issued"
+    );
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: state.tokens.ttl().as_secs(),
+        }),
+    ))
+}

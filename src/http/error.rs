@@ -1,0 +1,205 @@
+//! The one error type of the HTTP layer and its RFC 9457 rendering. The status of every
+//! failure is decided in [`ApiError::status_and_code`], nowhere else.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::Invalid;
+use crate::store::StoreError;
+
+/// Media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid value of the request (RFC 9457 §3 extension, JSON Pointer into the body).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// JSON Pointer to the value, e.g. `/stake/total`.
+    pub pointer: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+/// An RFC 9457 problem document, with a stable machine `code`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// URI naming the problem type (`urn:creneau:problem:<code>`).
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// Explanation of this occurrence.
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `slot-unavailable`.
+    pub code: String,
+    /// Invalid values, for validation problems.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not well-formed JSON (or not readable).
+    #[error("{0}")]
+    MalformedBody(String),
+    /// Query string parameters are invalid.
+    #[error("{0}")]
+    InvalidQuery(String),
+    /// Missing or bad credential.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Unknown object or route (also another firm's object).
+    #[error("no such resource")]
+    NotFound,
+    /// The route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request conflicts with the current state.
+    #[error("{detail}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        detail: String,
+    },
+    /// The body exceeds the size limit.
+    #[error("request body is too large")]
+    PayloadTooLarge,
+    /// The body is not JSON (or not of the expected media type).
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// The body is JSON but its values are invalid.
+    #[error("the request has invalid values")]
+    Validation(Vec<FieldProblem>),
+    /// Too many failed attempts: wait `retry_after` seconds.
+    #[error("too many failed attempts; retry later")]
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// A dependency is down (readiness).
+    #[error("{0}")]
+    Unavailable(&'static str),
+    /// Anything unexpected: answered generically, logged once with its cause.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// The only mapping from failures to statuses and codes.
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed-body"),
+            Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid-query"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not-found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
+            }
+            Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation-failed"),
+            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// A validation failure on one value.
+    pub fn invalid(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldProblem {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }])
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let (status, code) = self.status_and_code();
+        let errors = match self {
+            Self::Validation(errors) => errors.clone(),
+            _ => Vec::new(),
+        };
+        problem(status, code, self.to_string(), errors)
+    }
+}
+
+/// Builds a problem document.
+pub fn problem(
+    status: StatusCode,
+    code: &str,
+    detail: String,
+    errors: Vec<FieldProblem>,
+) -> Problem {
+    Problem {
+        type_: format!("urn:creneau:problem:{code}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        code: code.to_owned(),
+        errors,
+    }
+}
+
+/// Renders a problem document with its media type.
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Json(problem)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            // Logged here, inside the request span, and nowhere else; never echoed.
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        let mut response = problem_response(&self.problem());
+        match self {
+            Self::Unauthorized(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"creneau\""),
+                );
+            }
+            Self::TooManyRequests { retry_after } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict { constraint } => Self::Conflict {
+                code: "conflict",
+                detail: format!("the change conflicts with existing data ({constraint})"),
+            },
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::invalid(invalid.pointer, invalid.detail)
+    }
+}
+
+/// Result alias for handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

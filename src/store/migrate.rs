@@ -1,0 +1,101 @@
+//! A small migration runner over embedded SQL files, one list per engine. Each migration is
+//! applied in its own transaction under the engine's write lock, recorded with a checksum,
+//! and refused if an applied file was edited afterwards.
+
+use sha2::{Digest, Sha256};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+
+use super::Backend;
+
+/// One embedded migration.
+pub(super) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+macro_rules! migrations {
+    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+        &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../../migrations/", $dir, "/", $name, ".sql")),
+        }),*]
+    };
+}
+
+pub(super) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_init");
+pub(super) const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_init");
+
+/// Applies, in one transaction under the engine's write lock, every migration of `backend`
+/// not yet recorded in the database.
+pub(super) async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
+    let (list, begin, lock) = match backend {
+        Backend::Sqlite => (SQLITE, "BEGIN IMMEDIATE", None),
+        // One fixed advisory lock key serialises instances starting together.
+        Backend::Postgres => (
+            POSTGRES,
+            "BEGIN",
+            Some("SELECT pg_advisory_xact_lock(727274)"),
+        ),
+    };
+    let mut tx = pool.begin_with(begin).await?;
+    if let Some(lock) = lock {
+        sqlx::query(lock).execute(&mut *tx).await?;
+    }
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS creneau_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+            applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    for migration in list {
+        let checksum = hex(&Sha256::digest(migration.sql.as_bytes()));
+        let applied = sqlx::query("SELECT checksum FROM creneau_migrations WHERE version = $1")
+            .bind(migration.version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = applied {
+            let stored: String = row.try_get(0)?;
+            anyhow::ensure!(
+                stored == checksum,
+                "migration {} ({}) was edited after it was applied",
+                migration.version,
+                migration.name
+            );
+            continue;
+        }
+        sqlx::raw_sql(AssertSqlSafe(migration.sql))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO creneau_migrations (version, name, checksum, applied_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(checksum)
+        .bind(chrono::Utc::now().timestamp_millis())
+        .execute(&mut *tx)
+        .await?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "migration applied"
+        );
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

@@ -1,0 +1,217 @@
+//! Persistence: the [`Store`] trait speaks domain types; [`sql::SqlStore`] implements it once
+//! for both engines, [`sqlite`] and [`postgres`] hold what differs (connection set-up,
+//! migrations, locking).
+
+mod migrate;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::expert::ExpertProfile;
+use crate::domain::firm::{FirmProfile, NewAbsence};
+
+pub use migrate::hex;
+pub use sql::SqlStore;
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file (the default).
+    Sqlite,
+    /// PostgreSQL server (several instances may share it).
+    Postgres,
+}
+
+/// Errors of the storage layer, in terms callers can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist (or belongs to another firm: same answer, no leak).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or integrity rule refused the write; `constraint` names it.
+    #[error("conflict on {constraint}")]
+    Conflict {
+        /// Stable name of the violated rule.
+        constraint: &'static str,
+    },
+    /// Stored data could not be read back into domain types.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database failed or is unreachable.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Result alias of the storage layer.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A firm as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Firm {
+    /// Server-owned id.
+    pub id: String,
+    /// Editable profile.
+    pub profile: FirmProfile,
+    /// Creation instant.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A firm's OAuth2 client credential (the secret only as an argon2 hash).
+#[derive(Debug, Clone)]
+pub struct FirmCredential {
+    /// Public client id.
+    pub client_id: String,
+    /// Firm it authenticates.
+    pub firm_id: String,
+    /// PHC string of the argon2 hash of the secret.
+    pub secret_hash: String,
+}
+
+/// A Claims IA API client (the key only as a sha256 hash).
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    /// Public id, also the key's prefix.
+    pub id: String,
+    /// Operator-given name.
+    pub name: String,
+    /// sha256 of the full key.
+    pub key_hash: Vec<u8>,
+}
+
+/// An expert as stored: server-owned fields plus the validated profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expert {
+    /// Server-owned id.
+    pub id: String,
+    /// Owning firm.
+    pub firm_id: String,
+    /// The profile as last written.
+    pub profile: ExpertProfile,
+    /// Creation instant.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An absence of an expert (half-open interval `[start, end)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Absence {
+    /// Server-owned id.
+    pub id: String,
+    /// Expert concerned.
+    pub expert_id: String,
+    /// Start instant.
+    pub start: DateTime<Utc>,
+    /// End instant (exclusive).
+    pub end: DateTime<Utc>,
+    /// Free text.
+    pub reason: Option<String>,
+    /// Creation instant.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Keyset pagination request: items strictly after `after` (an id), at most `limit`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PageRequest {
+    /// Last id of the previous page.
+    pub after: Option<String>,
+    /// Page size, already clamped by the caller.
+    pub limit: u32,
+}
+
+/// One page of results; `next_after` is set when more items may follow.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items, in id order.
+    pub items: Vec<T>,
+    /// Id to continue after, if the page was full.
+    pub next_after: Option<String>,
+}
+
+/// Storage contract of Créneau. Every firm-owned object is addressed with its firm id,
+/// so a query can never reach another firm's data.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which engine this is.
+    fn backend(&self) -> Backend;
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Returns the named server secret, storing `candidate` first if none exists yet, so
+    /// every instance on one database shares it.
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String>;
+
+    /// Creates a firm.
+    async fn create_firm(&self, profile: &FirmProfile) -> StoreResult<Firm>;
+    /// Reads a firm.
+    async fn firm(&self, firm_id: &str) -> StoreResult<Firm>;
+    /// Finds a firm by SIRET (the demo loader uses it to stay idempotent).
+    async fn firm_by_siret(&self, siret: &str) -> StoreResult<Option<Firm>>;
+    /// Replaces a firm's profile.
+    async fn update_firm(&self, firm_id: &str, profile: &FirmProfile) -> StoreResult<Firm>;
+    /// Adds a client credential to a firm (`NotFound` when the firm does not exist).
+    async fn add_firm_credential(&self, cred: &FirmCredential) -> StoreResult<()>;
+    /// Looks a client credential up by its public id.
+    async fn firm_credential(&self, client_id: &str) -> StoreResult<Option<FirmCredential>>;
+
+    /// Registers a Claims IA API client.
+    async fn create_api_client(&self, client: &ApiClient) -> StoreResult<()>;
+    /// Looks an API client up by its public id.
+    async fn api_client(&self, id: &str) -> StoreResult<Option<ApiClient>>;
+
+    /// Creates an expert in a firm.
+    async fn create_expert(&self, firm_id: &str, profile: &ExpertProfile) -> StoreResult<Expert>;
+    /// Reads one of a firm's experts.
+    async fn expert(&self, firm_id: &str, expert_id: &str) -> StoreResult<Expert>;
+    /// Lists a firm's experts in id order.
+    async fn list_experts(&self, firm_id: &str, page: &PageRequest) -> StoreResult<Page<Expert>>;
+    /// Replaces one of a firm's experts.
+    async fn replace_expert(
+        &self,
+        firm_id: &str,
+        expert_id: &str,
+        profile: &ExpertProfile,
+    ) -> StoreResult<Expert>;
+    /// Marks one of a firm's experts inactive (idempotent).
+    async fn deactivate_expert(&self, firm_id: &str, expert_id: &str) -> StoreResult<()>;
+
+    /// Records an absence of one of a firm's experts.
+    async fn create_absence(
+        &self,
+        firm_id: &str,
+        expert_id: &str,
+        absence: &NewAbsence,
+    ) -> StoreResult<Absence>;
+    /// Lists an expert's absences in id order.
+    async fn list_absences(
+        &self,
+        firm_id: &str,
+        expert_id: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Absence>>;
+    /// Deletes an absence.
+    async fn delete_absence(
+        &self,
+        firm_id: &str,
+        expert_id: &str,
+        absence_id: &str,
+    ) -> StoreResult<()>;
+}
+
+/// Opens the database named by `url` (`sqlite:`/`sqlite://` path or `postgres://`), creating
+/// a SQLite file if missing, and runs the pending migrations.
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        postgres::open(url).await?
+    } else {
+        sqlite::open(url).await?
+    };
+    Ok(Arc::new(store))
+}

@@ -1,0 +1,23 @@
+//! PostgreSQL: the engine for real deployments and several server instances on one
+//! database. Migrations run under an advisory lock so instances can start together.
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+
+use super::{Backend, SqlStore, migrate};
+
+/// Statement that opens a write transaction.
+pub(super) const BEGIN_WRITE: &str = "BEGIN";
+
+/// Connects to a PostgreSQL database and migrates it.
+pub async fn open(url: &str) -> anyhow::Result<SqlStore> {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect(url)
+        .await?;
+    migrate::run(&pool, Backend::Postgres).await?;
+    Ok(SqlStore::new(pool, Backend::Postgres))
+}

@@ -1,0 +1,88 @@
+//! SQLite: the embedded default. One file, WAL journal, created if missing. Writers are
+//! serialised by SQLite itself; transactions that read before they write start with
+//! `BEGIN IMMEDIATE` so that they take the write lock up front instead of failing to
+//! upgrade it.
+
+use std::time::Duration;
+
+use sqlx::Executor;
+use sqlx::any::AnyPoolOptions;
+
+use super::{Backend, SqlStore, migrate};
+
+/// The database used when none is configured.
+pub const DEFAULT_URL: &str = "sqlite:./creneau.db";
+
+/// Statement that opens a write transaction.
+pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// Turns `sqlite:PATH`, `sqlite://PATH` or a bare path into a URL that creates the file
+/// when it is missing.
+pub fn normalize_url(url: &str) -> String {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    format!("sqlite:{path}?{}", params.join("&"))
+}
+
+/// Opens (creating if needed) a SQLite database and migrates it.
+pub async fn open(url: &str) -> anyhow::Result<SqlStore> {
+    sqlx::any::install_default_drivers();
+    let url = normalize_url(url);
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // FULL: an acknowledged write survives a power cut, not only a crash.
+                conn.execute(
+                    "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
+                     PRAGMA synchronous = FULL;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await?;
+    // WAL is persistent in the file; switching needs an exclusive lock, so do it once here.
+    pool.execute("PRAGMA journal_mode = WAL").await?;
+    migrate::run(&pool, Backend::Sqlite).await?;
+    Ok(SqlStore::new(pool, Backend::Sqlite))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_url;
+
+    #[test]
+    fn a_bare_path_becomes_a_creating_sqlite_url() {
+        assert_eq!(
+            normalize_url("./creneau.db"),
+            "sqlite:./creneau.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn both_url_spellings_name_the_same_file() {
+        assert_eq!(
+            normalize_url("sqlite:///tmp/a.db"),
+            "sqlite:/tmp/a.db?mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("sqlite:/tmp/a.db"),
+            "sqlite:/tmp/a.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn an_explicit_mode_is_kept() {
+        assert_eq!(normalize_url("sqlite:a.db?mode=ro"), "sqlite:a.db?mode=ro");
+    }
+}

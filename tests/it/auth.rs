@@ -1,0 +1,153 @@
+//! Firm token exchange and its throttle; bearer token checks.
+
+use serde_json::Value;
+
+use crate::helpers::{TestApp, assert_problem};
+
+async fn token_request(
+    app: &TestApp,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = app
+        .http
+        .post(app.url("/admin/v1/token"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn client_credentials_are_exchanged_for_a_short_lived_bearer_token() {
+    let app = TestApp::spawn().await;
+    let profile = creneau::domain::firm::FirmProfile::from_stored(
+        "A".into(),
+        "73282932000074",
+        "Europe/Paris",
+    )
+    .unwrap();
+    let firm = app.store.create_firm(&profile).await.unwrap();
+    let (client_id, secret) = creneau::cli::firm_credentials(app.store.as_ref(), &firm.id)
+        .await
+        .unwrap();
+
+    let (status, headers, body) = token_request(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_u64().unwrap() <= 3600);
+    assert_eq!(headers["cache-control"], "no-store");
+    let token = body["access_token"].as_str().unwrap();
+    let (status, firm_view) = app.call("GET", "/admin/v1/firm", token, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(firm_view["id"], firm.id);
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_401_and_repeated_failures_are_throttled() {
+    let app = TestApp::spawn().await;
+    let profile = creneau::domain::firm::FirmProfile::from_stored(
+        "A".into(),
+        "73282932000074",
+        "Europe/Paris",
+    )
+    .unwrap();
+    let firm = app.store.create_firm(&profile).await.unwrap();
+    let (client_id, secret) = creneau::cli::firm_credentials(app.store.as_ref(), &firm.id)
+        .await
+        .unwrap();
+    let bad = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", "wrong"),
+    ];
+    for _ in 0..5 {
+        let (status, headers, body) = token_request(&app, &bad).await;
+        assert_problem(status, &body, 401, "unauthorized");
+        assert!(headers.contains_key("www-authenticate"));
+    }
+    // Locked out now, even with the right secret.
+    let good = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    let (status, headers, body) = token_request(&app, &good).await;
+    assert_problem(status, &body, 429, "too-many-requests");
+    assert!(
+        headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_client_or_grant_type_is_refused() {
+    let app = TestApp::spawn().await;
+    let (status, _, body) = token_request(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "firm_nope"),
+            ("client_secret", "x"),
+        ],
+    )
+    .await;
+    assert_problem(status, &body, 401, "unauthorized");
+    let (status, _, body) = token_request(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "firm_nope"),
+            ("client_secret", "x"),
+        ],
+    )
+    .await;
+    assert_problem(status, &body, 400, "malformed-body");
+    let response = app
+        .http
+        .post(app.url("/admin/v1/token"))
+        .json(&serde_json::json!({ "grant_type": "client_credentials" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+}
+
+#[tokio::test]
+async fn forged_and_malformed_bearer_tokens_are_401() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("A").await;
+    let mut forged = token.clone();
+    forged.pop();
+    forged.push('x');
+    for credential in [forged.as_str(), "not-a-jwt", ""] {
+        let (status, body) = app.call("GET", "/admin/v1/firm", credential, None).await;
+        assert_problem(status, &body, 401, "unauthorized");
+    }
+    let response = app
+        .http
+        .get(app.url("/admin/v1/firm"))
+        .header("authorization", format!("Basic {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"creneau\""
+    );
+}

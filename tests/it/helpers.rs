@@ -1,0 +1,217 @@
+//! Shared test fixtures: a fresh database per test (SQLite file, or a new PostgreSQL database
+//! when `TEST_DATABASE_URL` is set), and the real application on a real socket.
+
+use std::sync::Arc;
+
+use creneau::config::ServerConfig;
+use creneau::http::AppState;
+use creneau::store::{self, Store};
+use serde_json::{Value, json};
+use sqlx::Executor;
+use tokio::net::TcpListener;
+
+/// A database that lives as long as the test.
+pub struct TestDb {
+    /// URL to open it with.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A new, empty SQLite database file.
+pub fn sqlite_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("test.db").display());
+    TestDb {
+        url,
+        _dir: Some(dir),
+    }
+}
+
+/// A new, empty PostgreSQL database on the server of `TEST_DATABASE_URL`, if set.
+/// An unreachable server fails the test: it never skips.
+pub async fn postgres_db() -> Option<TestDb> {
+    let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
+    sqlx::any::install_default_drivers();
+    let name = format!("creneau_t_{}", uuid_simple());
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create test database");
+    let (base, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+    let server = &base[..base.rfind('/').expect("database name in TEST_DATABASE_URL")];
+    let url = if query.is_empty() {
+        format!("{server}/{name}")
+    } else {
+        format!("{server}/{name}?{query}")
+    };
+    Some(TestDb { url, _dir: None })
+}
+
+fn uuid_simple() -> String {
+    creneau::auth::random_token(12)
+        .to_lowercase()
+        .replace(['-', '_'], "x")
+}
+
+/// The database the suite runs on: PostgreSQL when `TEST_DATABASE_URL` is set, else SQLite.
+pub async fn fresh_db() -> TestDb {
+    match postgres_db().await {
+        Some(db) => db,
+        None => sqlite_db(),
+    }
+}
+
+/// Every engine the store contract must hold on: SQLite always, PostgreSQL when configured.
+pub async fn every_engine() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite_db()];
+    dbs.extend(postgres_db().await);
+    dbs
+}
+
+/// The application served on an ephemeral port.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    /// The store behind the server.
+    pub store: Arc<dyn Store>,
+    /// Its database.
+    pub db: TestDb,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// Starts the server on a fresh database.
+    pub async fn spawn() -> Self {
+        Self::spawn_on(fresh_db().await).await
+    }
+
+    /// Starts the server on a given database.
+    pub async fn spawn_on(db: TestDb) -> Self {
+        let store = store::open(&db.url).await.expect("open store");
+        let state = AppState::new(Arc::clone(&store), ServerConfig::default())
+            .await
+            .expect("state");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(creneau::http::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            store,
+            db,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// Absolute URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a firm with credentials and returns (firm id, access token).
+    pub async fn firm(&self, name: &str) -> (String, String) {
+        let profile = creneau::domain::firm::FirmProfile::from_stored(
+            name.to_owned(),
+            "73282932000074",
+            "Europe/Paris",
+        )
+        .unwrap();
+        let firm = self.store.create_firm(&profile).await.unwrap();
+        let (client_id, secret) = creneau::cli::firm_credentials(self.store.as_ref(), &firm.id)
+            .await
+            .unwrap();
+        let token = self.token(&client_id, &secret).await;
+        (firm.id, token)
+    }
+
+    /// Exchanges client credentials for an access token (asserting success).
+    pub async fn token(&self, client_id: &str, secret: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/admin/v1/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends a JSON request with a bearer token; returns status and parsed body
+    /// (`Value::Null` for an empty body).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method.parse().unwrap(), self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, body)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A valid expert profile for tests.
+pub fn expert_body(name: &str) -> Value {
+    json!({
+        "displayName": name,
+        "email": "expert@example.fr",
+        "timeZone": "Europe/Paris",
+        "base": { "geo": { "lat": 48.85, "lon": 2.35 } },
+        "zone": { "departments": ["75", "92"], "radiusKm": 30 },
+        "skills": { "claimTypes": ["DDE"], "expertiseTypes": ["ESS", "VISIO"], "maxStake": 15000.0 },
+        "bufferMinutes": 15,
+        "maxAppointmentsPerDay": 5,
+        "minNoticeHours": 24,
+        "weeklyHours": { "MON": [["08:30", "12:00"], ["13:30", "18:00"]] }
+    })
+}
+
+/// Asserts a problem document of the given status and code.
+pub fn assert_problem(status: u16, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status, expected_status, "body: {body}");
+    assert_eq!(body["status"], expected_status, "body: {body}");
+    assert_eq!(body["code"], code, "body: {body}");
+    assert!(
+        body["type"].as_str().is_some_and(|t| t.ends_with(code)),
+        "body: {body}"
+    );
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "body: {body}"
+    );
+}

@@ -1,0 +1,10 @@
+//! The one integration test binary: real HTTP over a real socket, a real database per test.
+
+mod admin;
+mod auth;
+mod cli;
+mod errors;
+mod helpers;
+mod openapi;
+mod store_contract;
+mod tenancy;
