@@ -166,12 +166,12 @@ Claims IA API key: {api_key}
 
 Try, once the server below is listening:
 
-  curl -s {base}/healthz
-  TOKEN=$(curl -s -X POST {base}/admin/v1/token -d grant_type=client_credentials \\
+  curl -sS {base}/healthz
+  TOKEN=$(curl -sS -X POST {base}/admin/v1/token -d grant_type=client_credentials \\
       -d client_id={client_id} -d client_secret={secret} \\
       | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')
-  curl -s {base}/admin/v1/firm -H \"Authorization: Bearer $TOKEN\"
-  curl -s '{base}/admin/v1/experts?limit=5' -H \"Authorization: Bearer $TOKEN\"
+  curl -sS {base}/admin/v1/firm -H \"Authorization: Bearer $TOKEN\"
+  curl -sS '{base}/admin/v1/experts?limit=5' -H \"Authorization: Bearer $TOKEN\"
 
 API documentation: {base}/docs
 ",

@@ -23,20 +23,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(store, bind(args.listen).await?, args).await,
         Command::Migrate => {
-            println!("database migrated");
+            say("database migrated");
             Ok(())
         }
         Command::Demo(args) => {
             if args.no_serve {
-                println!("{}", demo::load(store.as_ref(), args.serve.listen).await?);
+                say(&demo::load(store.as_ref(), args.serve.listen).await?);
                 return Ok(());
             }
             // Bind first so the printed commands name the real address (even for port 0).
             let listener = bind(args.serve.listen).await?;
-            println!(
-                "{}",
-                demo::load(store.as_ref(), listener.local_addr()?).await?
-            );
+            say(&demo::load(store.as_ref(), listener.local_addr()?).await?);
             serve(store, listener, args.serve).await
         }
         Command::Firm(FirmCommand::Create {
@@ -79,10 +76,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn print(as_json: bool, value: &serde_json::Value, text: &str) {
     if as_json {
-        println!("{value}");
+        say(&value.to_string());
     } else {
-        println!("{text}");
+        say(text);
     }
+}
+
+/// Writes a text and a newline to stdout in one go. A closed stdout (say, the reader of a
+/// pipe went away) must not bring a serving process down, so write errors are ignored.
+fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(format!("{text}\n").as_bytes());
+    let _ = out.flush();
 }
 
 /// Mints and stores a firm credential; returns the client id and the one-time secret.

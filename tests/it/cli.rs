@@ -124,10 +124,12 @@ async fn the_demo_commands_work_as_printed() {
         .unwrap();
     let stdout = server.stdout.take().unwrap();
     // Read the printed text until the docs line, which ends it.
-    let printed = tokio::task::spawn_blocking(move || {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
         use std::io::BufRead;
         let mut text = String::new();
-        for line in std::io::BufReader::new(stdout).lines() {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line.unwrap();
             text.push_str(&line);
             text.push('\n');
@@ -135,10 +137,11 @@ async fn the_demo_commands_work_as_printed() {
                 break;
             }
         }
-        text
-    })
-    .await
-    .unwrap();
+        let _ = tx.send(text);
+        // Keep draining, as a terminal would, until the server exits.
+        lines.for_each(drop);
+    });
+    let printed = rx.await.unwrap();
     // The server bound its port before printing, so it is already accepting connections.
     let script = printed
         .lines()
