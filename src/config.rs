@@ -153,6 +153,49 @@ pub struct ServerConfig {
     /// Longest time a request may take before it is answered 408.
     #[arg(long, env = "CRENEAU_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Lifetime of an offered slot id, in seconds.
+    #[arg(long, env = "CRENEAU_SLOT_TTL_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub slot_ttl_secs: u64,
+    /// Slot engine settings.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Slot grid and travel model.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Slot grid, in minutes (slots start on multiples of it, local time).
+    #[arg(long, env = "CRENEAU_SLOT_GRID_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u32).range(5..=120))]
+    pub slot_grid_minutes: u32,
+    /// Road distance over great-circle distance.
+    #[arg(long, env = "CRENEAU_TRAVEL_DETOUR_FACTOR", default_value_t = 1.3)]
+    pub travel_detour_factor: f64,
+    /// Average travel speed, in km/h.
+    #[arg(long, env = "CRENEAU_TRAVEL_SPEED_KMH", default_value_t = 40.0)]
+    pub travel_speed_kmh: f64,
+}
+
+impl Default for EngineArgs {
+    fn default() -> Self {
+        Self {
+            slot_grid_minutes: 15,
+            travel_detour_factor: 1.3,
+            travel_speed_kmh: 40.0,
+        }
+    }
+}
+
+impl EngineArgs {
+    /// The engine's settings.
+    pub fn settings(&self) -> crate::engine::Settings {
+        crate::engine::Settings {
+            grid_minutes: self.slot_grid_minutes,
+            detour_factor: self.travel_detour_factor,
+            speed_kmh: self.travel_speed_kmh,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -161,11 +204,18 @@ impl Default for ServerConfig {
             jwt_secret: None,
             token_ttl_secs: 3600,
             request_timeout_secs: 30,
+            slot_ttl_secs: 900,
+            engine: EngineArgs::default(),
         }
     }
 }
 
 impl ServerConfig {
+    /// Slot id lifetime.
+    pub fn slot_ttl(&self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::try_from(self.slot_ttl_secs).unwrap_or(900))
+    }
+
     /// Request timeout as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)

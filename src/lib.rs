@@ -14,4 +14,5 @@ pub mod engine;
 pub mod http;
 pub mod jobs;
 pub mod store;
+pub mod synthetic;
 pub mod telemetry;

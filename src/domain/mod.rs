@@ -60,6 +60,7 @@ macro_rules! string_newtype {
     };
 }
 
+pub mod appointment;
 pub mod codes;
 pub mod expert;
 pub mod firm;

@@ -89,6 +89,10 @@ text_type!(
     Name, 200, false, |_| Ok(())
 );
 text_type!(
+    /// A reference such as a claim number (1–64 characters, no spaces at the ends).
+    Reference, 64, false, |_| Ok(())
+);
+text_type!(
     /// Free text such as a comment or a reason (1–2000 characters, newlines allowed).
     FreeText, 2000, true, |_| Ok(())
 );

@@ -24,6 +24,7 @@ pub struct FieldProblem {
 
 /// An RFC 9457 problem document, with a stable machine `code`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// URI naming the problem type (`urn:creneau:problem:<code>`).
     #[serde(rename = "type")]
@@ -39,6 +40,12 @@ pub struct Problem {
     /// Invalid values, for validation problems.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// `appointment-exists`: the claim's CONFIRMED appointment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_appointment_id: Option<String>,
+    /// `absence-over-appointments`: the CONFIRMED appointments inside the absence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appointment_ids: Vec<String>,
 }
 
 /// Every way a request can fail.
@@ -67,6 +74,27 @@ pub enum ApiError {
         /// Explanation.
         detail: String,
     },
+    /// The slot was taken or invalidated since the search.
+    #[error("the slot is no longer available; search again")]
+    SlotUnavailable,
+    /// The slot id is not one of ours, was altered, or was offered to another client.
+    #[error("the slotId is invalid")]
+    InvalidSlot,
+    /// The slot's offer expired.
+    #[error("the slot offer expired; search again")]
+    SlotExpired,
+    /// The claim already has a CONFIRMED appointment (change it with reschedule).
+    #[error("claim already booked as appointment {0}")]
+    AppointmentExists(String),
+    /// The absence covers CONFIRMED appointments (listed).
+    #[error("the absence covers confirmed appointments; cancel them or use ?force=true")]
+    AbsenceOverAppointments(Vec<String>),
+    /// The Idempotency-Key was used with a different request.
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
+    /// The first request with this Idempotency-Key is still being processed.
+    #[error("a request with this Idempotency-Key is still in flight; retry shortly")]
+    IdempotencyKeyInFlight,
     /// The body exceeds the size limit.
     #[error("request body is too large")]
     PayloadTooLarge,
@@ -100,6 +128,15 @@ impl ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, "not-found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::SlotUnavailable => (StatusCode::CONFLICT, "slot-unavailable"),
+            Self::SlotExpired => (StatusCode::GONE, "slot-expired"),
+            Self::InvalidSlot => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-slot"),
+            Self::AppointmentExists(_) => (StatusCode::CONFLICT, "appointment-exists"),
+            Self::AbsenceOverAppointments(_) => (StatusCode::CONFLICT, "absence-over-appointments"),
+            Self::IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused")
+            }
+            Self::IdempotencyKeyInFlight => (StatusCode::CONFLICT, "idempotency-key-in-flight"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
@@ -124,9 +161,19 @@ impl ApiError {
         let (status, code) = self.status_and_code();
         let errors = match self {
             Self::Validation(errors) => errors.clone(),
+            Self::InvalidSlot => vec![FieldProblem {
+                pointer: "/slotId".into(),
+                detail: "not a slot offered to this client".into(),
+            }],
             _ => Vec::new(),
         };
-        problem(status, code, self.to_string(), errors)
+        let mut problem = problem(status, code, self.to_string(), errors);
+        match self {
+            Self::AppointmentExists(id) => problem.existing_appointment_id = Some(id.clone()),
+            Self::AbsenceOverAppointments(ids) => problem.appointment_ids.clone_from(ids),
+            _ => {}
+        }
+        problem
     }
 }
 
@@ -144,6 +191,8 @@ pub fn problem(
         detail,
         code: code.to_owned(),
         errors,
+        existing_appointment_id: None,
+        appointment_ids: Vec::new(),
     }
 }
 

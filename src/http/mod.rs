@@ -3,11 +3,14 @@
 
 pub mod admin;
 pub mod auth;
+mod directory;
 mod docs;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod idempotency;
 mod middleware;
+pub mod protocol;
 pub mod state;
 
 use std::future::Future;
@@ -37,6 +40,7 @@ pub use state::AppState;
     modifiers(&SecuritySchemes),
     components(schemas(error::Problem, error::FieldProblem)),
     tags(
+        (name = "protocol", description = "Claims IA protocol (API key)"),
         (name = "admin", description = "Admin API for expert firms (firm access token)"),
         (name = "operations", description = "Probes (no authentication)")
     )
@@ -61,6 +65,7 @@ impl Modify for SecuritySchemes {
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
+        .nest("/v1", protocol::router())
         .nest("/admin/v1", admin::router())
 }
 

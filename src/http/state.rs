@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::directory::DirectoryCache;
+use super::protocol::slot_token::SlotSigner;
 use crate::auth::{Throttle, TokenKeys, random_token};
 use crate::config::ServerConfig;
 use crate::store::Store;
@@ -18,6 +20,10 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Settings.
     pub config: Arc<ServerConfig>,
+    /// Directory of active experts for slot searches.
+    pub directory: Arc<DirectoryCache>,
+    /// Signs and checks slot ids.
+    pub slots: Arc<SlotSigner>,
 }
 
 /// Failures allowed per client id before the token endpoint locks it out.
@@ -37,7 +43,12 @@ impl AppState {
                     .await?
             }
         };
+        let slot_key = store
+            .server_secret("slot-signing-key", &random_token(48))
+            .await?;
         Ok(Self {
+            directory: Arc::new(DirectoryCache::default()),
+            slots: Arc::new(SlotSigner::new(slot_key.as_bytes())),
             tokens: Arc::new(TokenKeys::new(
                 secret.as_bytes(),
                 Duration::from_secs(config.token_ttl_secs),

@@ -24,8 +24,9 @@ macro_rules! migrations {
     };
 }
 
-pub(super) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_init");
-pub(super) const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_init");
+pub(super) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_init", 2 "0002_appointments");
+pub(super) const POSTGRES: &[Migration] =
+    migrations!("postgres": 1 "0001_init", 2 "0002_appointments");
 
 /// Applies, in one transaction under the engine's write lock, every migration of `backend`
 /// not yet recorded in the database.

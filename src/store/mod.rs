@@ -2,6 +2,7 @@
 //! for both engines, [`sqlite`] and [`postgres`] hold what differs (connection set-up,
 //! migrations, locking).
 
+mod bookings;
 mod migrate;
 pub mod postgres;
 mod sql;
@@ -14,8 +15,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::expert::ExpertProfile;
-use crate::domain::firm::{FirmProfile, NewAbsence};
+use crate::domain::firm::FirmProfile;
 
+pub use bookings::{
+    AbsenceOutcome, Appointment, AppointmentFilter, BookError, Bookings, Busy, IdempotencyBegin,
+    IdempotencyRecord, Recheck, Schedule,
+};
 pub use migrate::hex;
 pub use sql::SqlStore;
 
@@ -136,10 +141,15 @@ pub struct Page<T> {
     pub next_after: Option<String>,
 }
 
-/// Storage contract of Créneau. Every firm-owned object is addressed with its firm id,
+/// Everything Créneau stores.
+pub trait Store: Catalog + Bookings {}
+
+impl<T: Catalog + Bookings> Store for T {}
+
+/// Firms, credentials and experts. Every firm-owned object is addressed with its firm id,
 /// so a query can never reach another firm's data.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Catalog: Send + Sync + 'static {
     /// Which engine this is.
     fn backend(&self) -> Backend;
     /// Checks that the database answers.
@@ -182,13 +192,10 @@ pub trait Store: Send + Sync + 'static {
     /// Marks one of a firm's experts inactive (idempotent).
     async fn deactivate_expert(&self, firm_id: &str, expert_id: &str) -> StoreResult<()>;
 
-    /// Records an absence of one of a firm's experts.
-    async fn create_absence(
-        &self,
-        firm_id: &str,
-        expert_id: &str,
-        absence: &NewAbsence,
-    ) -> StoreResult<Absence>;
+    /// Version of the expert catalogue, bumped by every firm or expert change.
+    async fn catalog_version(&self) -> StoreResult<i64>;
+    /// Every active expert with the name of its firm (to build the search directory).
+    async fn active_experts(&self) -> StoreResult<Vec<(Expert, String)>>;
     /// Lists an expert's absences in id order.
     async fn list_absences(
         &self,

@@ -8,7 +8,7 @@ use sqlx::any::AnyPoolOptions;
 use super::{Backend, SqlStore, migrate};
 
 /// Statement that opens a write transaction.
-pub(super) const BEGIN_WRITE: &str = "BEGIN";
+pub(crate) const BEGIN_WRITE: &str = "BEGIN";
 
 /// Connects to a PostgreSQL database and migrates it.
 pub async fn open(url: &str) -> anyhow::Result<SqlStore> {

@@ -14,7 +14,7 @@ use super::{Backend, SqlStore, migrate};
 pub const DEFAULT_URL: &str = "sqlite:./creneau.db";
 
 /// Statement that opens a write transaction.
-pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Turns `sqlite:PATH`, `sqlite://PATH` or a bare path into a URL that creates the file
 /// when it is missing.

@@ -185,3 +185,173 @@ async fn absences_are_created_listed_in_the_expert_time_zone_and_deleted() {
     let (_, list) = app.call("GET", &path, &token, None).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_absence_over_booked_time_is_409_listing_them_unless_forced() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("Cabinet").await;
+    let expert_id = app
+        .expert(&token, crate::helpers::open_expert("J. Martin"))
+        .await;
+    let key = app.api_key().await;
+    let from = crate::helpers::days_ahead(3);
+    let answer = app
+        .search(&key, crate::helpers::search_body("VISIO", from, 1))
+        .await;
+    let slot = &answer["slots"][0];
+    let (status, booked) = app
+        .book(&key, slot["slotId"].as_str().unwrap(), "CIA-1")
+        .await;
+    assert_eq!(status, 201, "{booked}");
+
+    let path = format!("/admin/v1/experts/{expert_id}/absences");
+    let body = json!({ "start": from.to_rfc3339(), "end": (from + chrono::Duration::days(1)).to_rfc3339() });
+    let (status, problem) = app.call("POST", &path, &token, Some(body.clone())).await;
+    assert_problem(status, &problem, 409, "absence-over-appointments");
+    assert_eq!(problem["appointmentIds"], json!([booked["appointmentId"]]));
+    let (_, list) = app.call("GET", &path, &token, None).await;
+    assert_eq!(list["items"], json!([]), "nothing recorded on conflict");
+
+    let (status, absence) = app
+        .call("POST", &format!("{path}?force=true"), &token, Some(body))
+        .await;
+    assert_eq!(status, 201, "{absence}");
+    let appointment = format!(
+        "/admin/v1/appointments/{}",
+        booked["appointmentId"].as_str().unwrap()
+    );
+    let (status, cancelled) = app.call("GET", &appointment, &token, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert_eq!(cancelled["cancellation"]["reason"], "EXPERT_UNAVAILABLE");
+    assert_eq!(cancelled["cancellation"]["by"], "FIRM");
+    let again = app
+        .search(&key, crate::helpers::search_body("VISIO", from, 1))
+        .await;
+    assert_eq!(
+        again["slots"],
+        json!([]),
+        "the absence blocks the whole day"
+    );
+}
+
+#[tokio::test]
+async fn a_firm_lists_its_appointments_by_expert_period_and_status() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("Cabinet").await;
+    let (_, other_token) = app.firm("Other").await;
+    let first = app
+        .expert(&token, crate::helpers::open_expert("J. Martin"))
+        .await;
+    let second = app
+        .expert(&token, crate::helpers::open_expert("P. Durand"))
+        .await;
+    let key = app.api_key().await;
+    let from = crate::helpers::days_ahead(3);
+    let booked = book_visio_slots(&app, &key, from, 4).await;
+    let (_, all) = app
+        .call("GET", "/admin/v1/appointments?limit=3", &token, None)
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
+    let cursor = all["nextCursor"].as_str().unwrap();
+    let (_, rest) = app
+        .call(
+            "GET",
+            &format!("/admin/v1/appointments?limit=3&cursor={cursor}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    let starts: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["items"].as_array().unwrap())
+        .map(|a| a["start"].as_str().unwrap())
+        .collect();
+    let mut sorted = starts.clone();
+    sorted.sort_unstable();
+    assert_eq!(starts, sorted);
+
+    for expert in [&first, &second] {
+        let (_, mine) = app
+            .call(
+                "GET",
+                &format!("/admin/v1/appointments?expertId={expert}"),
+                &token,
+                None,
+            )
+            .await;
+        assert!(
+            mine["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["expert"]["id"] == **expert)
+        );
+    }
+    let later = urlencode(&(from + chrono::Duration::days(30)).to_rfc3339());
+    let (_, none) = app
+        .call(
+            "GET",
+            &format!("/admin/v1/appointments?from={later}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(none["items"], json!([]));
+    let (_, cancelled) = app
+        .call(
+            "GET",
+            "/admin/v1/appointments?status=CANCELLED",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(cancelled["items"], json!([]));
+    let (_, foreign) = app
+        .call("GET", "/admin/v1/appointments", &other_token, None)
+        .await;
+    assert_eq!(foreign["items"], json!([]));
+    let id = booked[0]["appointmentId"].as_str().unwrap();
+    let (status, _) = app
+        .call(
+            "GET",
+            &format!("/admin/v1/appointments/{id}"),
+            &other_token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+async fn book_visio_slots(
+    app: &TestApp,
+    key: &str,
+    from: chrono::DateTime<chrono::Utc>,
+    n: usize,
+) -> Vec<serde_json::Value> {
+    let answer = app
+        .search(key, crate::helpers::search_body("VISIO", from, 2))
+        .await;
+    let mut booked = Vec::new();
+    for (i, slot) in answer["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(n)
+        .enumerate()
+    {
+        let (status, appointment) = app
+            .book(key, slot["slotId"].as_str().unwrap(), &format!("CIA-{i}"))
+            .await;
+        assert_eq!(status, 201, "{appointment}");
+        booked.push(appointment);
+    }
+    booked
+}
+
+fn urlencode(text: &str) -> String {
+    text.replace('+', "%2B").replace(':', "%3A")
+}

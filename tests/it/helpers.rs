@@ -17,6 +17,16 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// Another handle on an existing database (a second server instance).
+    pub fn shared(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            _dir: None,
+        }
+    }
+}
+
 /// A new, empty SQLite database file.
 pub fn sqlite_db() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -91,8 +101,13 @@ impl TestApp {
 
     /// Starts the server on a given database.
     pub async fn spawn_on(db: TestDb) -> Self {
+        Self::spawn_with(db, ServerConfig::default()).await
+    }
+
+    /// Starts the server on a given database with given settings.
+    pub async fn spawn_with(db: TestDb, config: ServerConfig) -> Self {
         let store = store::open(&db.url).await.expect("open store");
-        let state = AppState::new(Arc::clone(&store), ServerConfig::default())
+        let state = AppState::new(Arc::clone(&store), config)
             .await
             .expect("state");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -214,4 +229,79 @@ pub fn assert_problem(status: u16, body: &Value, expected_status: u16, code: &st
         body["title"].is_string() && body["detail"].is_string(),
         "body: {body}"
     );
+}
+
+/// Every day 08:00–18:00, Paris time, no notice, no buffer: an expert that is easy to book.
+pub fn open_expert(name: &str) -> Value {
+    let day = json!([["08:00", "18:00"]]);
+    json!({
+        "displayName": name,
+        "timeZone": "Europe/Paris",
+        "base": { "geo": { "lat": 48.8566, "lon": 2.3522 } },
+        "zone": { "departments": ["75", "92", "93", "94"], "radiusKm": 30 },
+        "skills": { "claimTypes": ["DDE", "DE"], "expertiseTypes": ["ESS", "VISIO", "EAD"] },
+        "durationsMinutes": { "VISIO": 60, "EAD": 60, "ESS": 90, "CONTRADICTOIRE": 120 },
+        "bufferMinutes": 0,
+        "minNoticeHours": 0,
+        "weeklyHours": { "MON": day, "TUE": day, "WED": day, "THU": day, "FRI": day, "SAT": day, "SUN": day }
+    })
+}
+
+/// A slot search body for a Paris water-damage claim, window `[from, from + days)`.
+pub fn search_body(expertise: &str, from: chrono::DateTime<chrono::Utc>, days: i64) -> Value {
+    json!({
+        "insurer": "AXA",
+        "insuredType": "PARTICULIER",
+        "claimType": "DDE",
+        "expertiseType": expertise,
+        "dwellingType": "APPARTEMENT",
+        "stake": { "total": 4200.00, "movable": 1200.00, "immovable": 3000.00 },
+        "appointmentPlace": {
+            "address": { "line1": "12 rue de la Paix", "postalCode": "75002", "city": "Paris", "country": "FR" },
+            "geo": { "lat": 48.8686, "lon": 2.3316 }
+        },
+        "from": from.to_rfc3339(),
+        "to": (from + chrono::Duration::days(days)).to_rfc3339(),
+        "maxSlots": 10
+    })
+}
+
+/// Midnight UTC, `days` days from now.
+pub fn days_ahead(days: i64) -> chrono::DateTime<chrono::Utc> {
+    let day = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
+    day.and_hms_opt(0, 0, 0).unwrap().and_utc()
+}
+
+impl TestApp {
+    /// Creates a protocol client and returns its API key.
+    pub async fn api_key(&self) -> String {
+        creneau::cli::api_client(self.store.as_ref(), "Claims IA test")
+            .await
+            .unwrap()
+            .1
+    }
+
+    /// Creates an expert through the admin API and returns its id.
+    pub async fn expert(&self, token: &str, body: Value) -> String {
+        let (status, expert) = self
+            .call("POST", "/admin/v1/experts", token, Some(body))
+            .await;
+        assert_eq!(status, 201, "{expert}");
+        expert["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Runs a slot search and returns the answer (asserting 200).
+    pub async fn search(&self, key: &str, body: Value) -> Value {
+        let (status, answer) = self
+            .call("POST", "/v1/slot-searches", key, Some(body))
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        answer
+    }
+
+    /// Books a slot; returns status and body.
+    pub async fn book(&self, key: &str, slot_id: &str, claims_ia_ref: &str) -> (u16, Value) {
+        let body = json!({ "slotId": slot_id, "claimsIaRef": claims_ia_ref, "contact": { "name": "Mme Dupont" } });
+        self.call("POST", "/v1/appointments", key, Some(body)).await
+    }
 }

@@ -3,8 +3,11 @@
 mod admin;
 mod auth;
 mod cli;
+mod concurrency;
+mod engine;
 mod errors;
 mod helpers;
 mod openapi;
+mod protocol;
 mod store_contract;
 mod tenancy;

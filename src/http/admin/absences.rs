@@ -12,10 +12,10 @@ use utoipa_axum::routes;
 use super::render_instant;
 use crate::domain::firm::{NewAbsence, NewAbsenceInput};
 use crate::http::auth::FirmAdmin;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiQuery, PageQuery, Paged};
 use crate::http::state::AppState;
-use crate::store::Absence;
+use crate::store::{Absence, AbsenceOutcome};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -74,28 +74,49 @@ async fn list_absences(
     Ok(Json(Paged::from_page(page, |a| AbsenceView::new(a, tz))))
 }
 
-/// Records an absence `[start, end)` of an expert.
+/// `?force=true` on absence creation.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ForceQuery {
+    /// Cancel the CONFIRMED appointments inside the absence (reason `EXPERT_UNAVAILABLE`,
+    /// each published as an `appointment.cancelled` event) instead of answering 409.
+    force: Option<bool>,
+}
+
+/// Records an absence `[start, end)` of an expert. CONFIRMED appointments inside it make
+/// this a 409 `absence-over-appointments` listing them, unless `?force=true`.
 #[utoipa::path(post, path = "/experts/{id}/absences", tag = "admin", security(("firmToken" = [])),
-    params(("id" = String, Path, description = "Expert id")),
+    params(("id" = String, Path, description = "Expert id"), ForceQuery),
     request_body = NewAbsenceInput,
     responses((status = 201, body = AbsenceView), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_absence(
     admin: FirmAdmin,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<ForceQuery>,
     ApiJson(input): ApiJson<NewAbsenceInput>,
 ) -> ApiResult<impl IntoResponse> {
     let absence = NewAbsence::try_from(input)?;
     let expert = state.store.expert(&admin.firm_id, &id).await?;
-    let absence = state
+    let force = query.force.unwrap_or(false);
+    let outcome = state
         .store
-        .create_absence(&admin.firm_id, &id, &absence)
+        .create_absence(&admin.firm_id, &id, &absence, force)
         .await?;
+    let (absence, cancelled) = match outcome {
+        AbsenceOutcome::Created { absence, cancelled } => (absence, cancelled),
+        AbsenceOutcome::Conflicts(appointments) => {
+            let ids = appointments.into_iter().map(|a| a.id).collect();
+            return Err(ApiError::AbsenceOverAppointments(ids));
+        }
+    };
     tracing::info!(
         firm_id = admin.firm_id,
         expert_id = id,
         absence_id = absence.id,
+        cancelled = cancelled.len(),
         "absence created"
     );
     let location = format!("/admin/v1/experts/{id}/absences/{}", absence.id);

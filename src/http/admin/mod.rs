@@ -4,6 +4,7 @@
 //! [`FirmAdmin`]: super::auth::FirmAdmin
 
 mod absences;
+mod appointments;
 mod experts;
 mod firm;
 mod token;
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(firm::router())
         .merge(experts::router())
         .merge(absences::router())
+        .merge(appointments::router())
 }
 
 /// RFC 3339 rendering of an instant in a time zone (seconds precision, explicit offset).

@@ -1,148 +1,24 @@
-//! The one implementation of [`Store`] over `sqlx::Any`: every query here is written in the
-//! SQL common to SQLite and PostgreSQL (`$n` parameters, BIGINT milliseconds, TEXT JSON), so
-//! business rules are never copied per engine. What differs lives in `sqlite.rs` and
-//! `postgres.rs`.
+//! Firms, credentials, API clients, experts and absences.
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone as _, Utc};
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 
 use super::{
-    Absence, ApiClient, Backend, Expert, Firm, FirmCredential, Page, PageRequest, Store,
-    StoreError, StoreResult,
+    SqlStore, absence_from_row, bump_catalog, expect_one, expert_from_row, firm_from_row, new_id,
+    now_ms, on_constraint, paginate, to_json,
 };
 use crate::domain::expert::ExpertProfile;
-use crate::domain::firm::{FirmProfile, NewAbsence};
-
-/// A [`Store`] on either engine.
-#[derive(Clone)]
-pub struct SqlStore {
-    pool: AnyPool,
-    backend: Backend,
-}
-
-impl SqlStore {
-    pub(super) fn new(pool: AnyPool, backend: Backend) -> Self {
-        Self { pool, backend }
-    }
-
-    /// The connection pool, for engine-specific work (tests, diagnostics).
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
-
-    /// Opens a write transaction with the engine's locking statement.
-    #[allow(dead_code)] // used by the booking transactions
-    pub(super) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        let statement = match self.backend {
-            Backend::Sqlite => super::sqlite::BEGIN_WRITE,
-            Backend::Postgres => super::postgres::BEGIN_WRITE,
-        };
-        Ok(self.pool.begin_with(statement).await?)
-    }
-}
-
-/// A new time-ordered id (UUID v7), so id order is creation order.
-pub(super) fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
-fn from_ms(ms: i64) -> StoreResult<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| StoreError::Corrupt(format!("instant {ms} out of range")))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// Fails with `NotFound` when a write touched no row.
-fn expect_one(result: &sqlx::any::AnyQueryResult) -> StoreResult<()> {
-    if result.rows_affected() == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
-/// Cuts a `limit + 1` fetch into a page and the cursor to continue after.
-fn paginate<T>(mut items: Vec<T>, limit: u32, id: impl Fn(&T) -> &str) -> Page<T> {
-    let limit = limit as usize;
-    let next_after = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|item| id(item).to_owned())
-    } else {
-        None
-    };
-    Page { items, next_after }
-}
-
-fn firm_from_row(row: &AnyRow) -> StoreResult<Firm> {
-    let profile = FirmProfile::from_stored(
-        row.try_get("name")?,
-        &row.try_get::<String, _>("siret")?,
-        &row.try_get::<String, _>("time_zone")?,
-    )
-    .map_err(StoreError::Corrupt)?;
-    Ok(Firm {
-        id: row.try_get("id")?,
-        profile,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
-    })
-}
-
-fn expert_from_row(row: &AnyRow) -> StoreResult<Expert> {
-    Ok(Expert {
-        id: row.try_get("id")?,
-        firm_id: row.try_get("firm_id")?,
-        profile: from_json(&row.try_get::<String, _>("profile")?)?,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
-    })
-}
-
-fn absence_from_row(row: &AnyRow) -> StoreResult<Absence> {
-    Ok(Absence {
-        id: row.try_get("id")?,
-        expert_id: row.try_get("expert_id")?,
-        start: from_ms(row.try_get("start_at")?)?,
-        end: from_ms(row.try_get("end_at")?)?,
-        reason: row.try_get("reason")?,
-        created_at: from_ms(row.try_get("created_at")?)?,
-    })
-}
-
-/// Maps integrity violations to domain errors, in one place for every query.
-fn on_constraint(err: sqlx::Error) -> StoreError {
-    if let Some(db) = err.as_database_error() {
-        if db.is_unique_violation() {
-            return StoreError::Conflict {
-                constraint: "unique",
-            };
-        }
-        if db.is_foreign_key_violation() {
-            return StoreError::NotFound;
-        }
-    }
-    StoreError::Database(err)
-}
+use crate::domain::firm::FirmProfile;
+use crate::store::{
+    Absence, ApiClient, Backend, Catalog, Expert, Firm, FirmCredential, Page, PageRequest,
+    StoreError, StoreResult,
+};
 
 const EXPERT_COLUMNS: &str = "id, firm_id, profile, created_at, updated_at";
 const ABSENCE_COLUMNS: &str = "id, expert_id, start_at, end_at, reason, created_at";
 
 #[async_trait]
-impl Store for SqlStore {
+impl Catalog for SqlStore {
     fn backend(&self) -> Backend {
         self.backend
     }
@@ -209,6 +85,7 @@ impl Store for SqlStore {
     }
 
     async fn update_firm(&self, firm_id: &str, profile: &FirmProfile) -> StoreResult<Firm> {
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE firms SET name = $2, siret = $3, time_zone = $4, updated_at = $5 WHERE id = $1",
         )
@@ -217,9 +94,11 @@ impl Store for SqlStore {
         .bind(profile.siret.as_str())
         .bind(profile.time_zone.to_string())
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         expect_one(&result)?;
+        bump_catalog(&mut tx).await?;
+        tx.commit().await?;
         self.firm(firm_id).await
     }
 
@@ -286,6 +165,7 @@ impl Store for SqlStore {
 
     async fn create_expert(&self, firm_id: &str, profile: &ExpertProfile) -> StoreResult<Expert> {
         let id = new_id();
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO experts (id, firm_id, active, partner_kind, profile, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $6)",
@@ -296,9 +176,11 @@ impl Store for SqlStore {
         .bind(profile.partner_kind.as_str())
         .bind(to_json(profile)?)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(on_constraint)?;
+        bump_catalog(&mut tx).await?;
+        tx.commit().await?;
         self.expert(firm_id, &id).await
     }
 
@@ -337,6 +219,7 @@ impl Store for SqlStore {
         expert_id: &str,
         profile: &ExpertProfile,
     ) -> StoreResult<Expert> {
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE experts SET active = $3, partner_kind = $4, profile = $5, updated_at = $6
              WHERE firm_id = $1 AND id = $2",
@@ -347,9 +230,11 @@ impl Store for SqlStore {
         .bind(profile.partner_kind.as_str())
         .bind(to_json(profile)?)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         expect_one(&result)?;
+        bump_catalog(&mut tx).await?;
+        tx.commit().await?;
         self.expert(firm_id, expert_id).await
     }
 
@@ -364,36 +249,23 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn create_absence(
-        &self,
-        firm_id: &str,
-        expert_id: &str,
-        absence: &NewAbsence,
-    ) -> StoreResult<Absence> {
-        // The expert must be the firm's: checked in the same statement as the insert.
-        let id = new_id();
-        let result = sqlx::query(
-            "INSERT INTO absences (id, firm_id, expert_id, start_at, end_at, reason, created_at)
-             SELECT $1, firm_id, id, $4, $5, $6, $7 FROM experts WHERE firm_id = $2 AND id = $3",
+    async fn catalog_version(&self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT version FROM catalog_version WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn active_experts(&self) -> StoreResult<Vec<(Expert, String)>> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.firm_id, e.profile, e.created_at, e.updated_at, f.name AS firm_name
+             FROM experts e JOIN firms f ON f.id = e.firm_id WHERE e.active = 1 ORDER BY e.id",
         )
-        .bind(&id)
-        .bind(firm_id)
-        .bind(expert_id)
-        .bind(absence.start.timestamp_millis())
-        .bind(absence.end.timestamp_millis())
-        .bind(absence.reason.clone())
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await
-        .map_err(on_constraint)?;
-        expect_one(&result)?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ABSENCE_COLUMNS} FROM absences WHERE id = $1"
-        )))
-        .bind(&id)
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        absence_from_row(&row)
+        rows.iter()
+            .map(|row| Ok((expert_from_row(row)?, row.try_get("firm_name")?)))
+            .collect()
     }
 
     async fn list_absences(

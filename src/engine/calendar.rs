@@ -1,0 +1,141 @@
+//! What already fills an expert's time: absences and confirmed appointments.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::GeoPoint;
+
+/// A half-open span of time `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Interval {
+    /// First instant.
+    pub start: DateTime<Utc>,
+    /// First instant after the span.
+    pub end: DateTime<Utc>,
+}
+
+/// A CONFIRMED appointment (cancelled and completed ones are not given to the engine).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Booked {
+    /// First instant.
+    pub start: DateTime<Utc>,
+    /// End (exclusive).
+    pub end: DateTime<Utc>,
+    /// Where it takes place; `None` for a remote appointment.
+    pub place: Option<GeoPoint>,
+}
+
+/// One expert's absences and confirmed appointments, each list sorted by start.
+///
+/// Build it with [`Calendar::new`], which sorts; the engine relies on the order. It only
+/// needs the entries around the searched window (a day before and after is plenty, the
+/// whole ISO weeks of the window for the load tie-break).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Calendar {
+    /// Absences, sorted by start; they may overlap each other.
+    pub absences: Vec<Interval>,
+    /// Confirmed appointments, sorted by start.
+    pub appointments: Vec<Booked>,
+}
+
+impl Calendar {
+    /// Builds a calendar, sorting both lists by start.
+    pub fn new(mut absences: Vec<Interval>, mut appointments: Vec<Booked>) -> Self {
+        absences.sort_by_key(|a| (a.start, a.end));
+        appointments.sort_by_key(|a| (a.start, a.end));
+        Self {
+            absences,
+            appointments,
+        }
+    }
+}
+
+/// A calendar entry as whole UTC seconds: what the day computations work on, so that no
+/// instant is converted twice.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Busy {
+    /// Start, in seconds since the epoch.
+    pub start: i64,
+    /// End, in seconds since the epoch.
+    pub end: i64,
+    /// Where an appointment takes place (`None` when remote, and for absences).
+    pub place: Option<GeoPoint>,
+}
+
+/// Something with a start and an end in seconds.
+pub(crate) trait Span {
+    /// Start, in seconds since the epoch.
+    fn start_secs(&self) -> i64;
+    /// End, in seconds since the epoch.
+    fn end_secs(&self) -> i64;
+}
+
+impl Span for Busy {
+    fn start_secs(&self) -> i64 {
+        self.start
+    }
+    fn end_secs(&self) -> i64 {
+        self.end
+    }
+}
+
+/// The longest absence and the longest appointment of a calendar, in seconds: entries are
+/// sorted by start only, so these bound how far back an entry can still reach.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Reach {
+    /// Longest absence.
+    pub absence: i64,
+    /// Longest appointment.
+    pub appointment: i64,
+}
+
+/// A calendar in seconds, borrowed from wherever it was converted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sheet<'a> {
+    /// Absences, sorted by start.
+    pub absences: &'a [Busy],
+    /// Confirmed appointments, sorted by start.
+    pub appointments: &'a [Busy],
+    /// Longest entries.
+    pub reach: Reach,
+}
+
+impl Calendar {
+    /// Appends the calendar in seconds to the two lists and measures its longest entries.
+    pub(crate) fn convert(&self, absences: &mut Vec<Busy>, appointments: &mut Vec<Busy>) -> Reach {
+        let mut reach = Reach::default();
+        for a in &self.absences {
+            let (start, end) = (a.start.timestamp(), a.end.timestamp());
+            reach.absence = reach.absence.max(end - start);
+            absences.push(Busy {
+                start,
+                end,
+                place: None,
+            });
+        }
+        for b in &self.appointments {
+            let (start, end) = (b.start.timestamp(), b.end.timestamp());
+            reach.appointment = reach.appointment.max(end - start);
+            appointments.push(Busy {
+                start,
+                end,
+                place: b.place,
+            });
+        }
+        reach
+    }
+}
+
+/// The entries that may end after `after` and that start before `before`, given the
+/// longest entry `reach`: a sub-slice to filter further.
+pub(crate) fn around<T: Span>(items: &[T], after: i64, before: i64, reach: i64) -> &[T] {
+    let first = items.partition_point(|i| i.start_secs() < after.saturating_sub(reach));
+    let last = items.partition_point(|i| i.start_secs() < before);
+    &items[first..last.max(first)]
+}
+
+/// The entries starting in `[from, to)`.
+pub(crate) fn starting_in<T: Span>(items: &[T], from: i64, to: i64) -> &[T] {
+    let first = items.partition_point(|i| i.start_secs() < from);
+    let last = items.partition_point(|i| i.start_secs() < to);
+    &items[first..last.max(first)]
+}

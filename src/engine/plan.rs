@@ -1,0 +1,258 @@
+//! What a search or an enumeration needs of each eligible expert, prepared once.
+
+use std::ops::Range;
+
+use chrono::{DateTime, Datelike as _, Days, NaiveDate, Utc, Weekday};
+use chrono_tz::Tz;
+
+use super::calendar::{Busy, Calendar, Reach, Sheet};
+use super::clock::{Frame, instant, local_date, week_span};
+use super::day::{Need, base_travel};
+use super::query::Query;
+use super::{Directory, Settings};
+use crate::domain::GeoPoint;
+use crate::domain::expert::ExpertProfile;
+
+/// Whole seconds at or after an instant.
+pub(crate) fn ceil_secs(at: DateTime<Utc>) -> i64 {
+    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
+}
+
+/// One eligible expert with a non-empty window.
+#[derive(Debug)]
+pub(crate) struct Member<'a> {
+    /// Index in the directory.
+    pub expert: usize,
+    /// The expert's profile.
+    pub profile: &'a ExpertProfile,
+    /// The expert's calendar.
+    pub calendar: &'a Calendar,
+    /// Index of the expert's time zone in the plan.
+    pub zone: usize,
+    /// Slot length in seconds.
+    pub duration: i64,
+    /// Earliest start allowed.
+    pub lo: i64,
+    /// Latest start allowed.
+    pub hi: i64,
+    /// Travel from the base to the place, in seconds (on site, with a base).
+    pub base_travel: Option<i64>,
+    /// Where the calendar in seconds lies in the plan's lists, once converted.
+    sheet: Option<(usize, usize, Reach)>,
+    week: Option<(i64, u32)>,
+}
+
+/// The eligible experts of one request, their time zones and days.
+#[derive(Debug)]
+pub(crate) struct Plan<'a> {
+    /// Travel estimation and grid.
+    pub settings: &'a Settings,
+    /// The appointment place when on site.
+    pub place: Option<&'a GeoPoint>,
+    /// Grid step in seconds.
+    pub grid: i64,
+    /// The experts with something to offer, by directory index.
+    pub members: Vec<Member<'a>>,
+    zones: Vec<Tz>,
+    first_date: NaiveDate,
+    /// Number of local dates covered, in any of the zones.
+    pub days: usize,
+    /// Earliest start and latest start of any member.
+    pub bounds: (i64, i64),
+    frames: Vec<Option<Frame>>,
+    /// Per zone and day, the instants of the local ISO week, once computed.
+    weeks: Vec<Option<(i64, i64)>>,
+    dates: Vec<(NaiveDate, Weekday)>,
+    absences: Vec<Busy>,
+    appointments: Vec<Busy>,
+}
+
+impl<'a> Plan<'a> {
+    /// Prepares the members of `eligible` for `query`.
+    pub fn new<'c: 'a, F>(
+        directory: &'a Directory,
+        query: &'a Query,
+        eligible: &[usize],
+        calendar: F,
+        now: DateTime<Utc>,
+        settings: &'a Settings,
+    ) -> Self
+    where
+        F: Fn(usize) -> &'c Calendar,
+    {
+        let mut eligible = eligible.to_vec();
+        eligible.sort_unstable();
+        eligible.dedup();
+        let place = query.on_site_place();
+        let (from, to) = (ceil_secs(query.from), query.to.timestamp());
+        let now = ceil_secs(now);
+        let mut zones: Vec<Tz> = Vec::new();
+        let mut members = Vec::with_capacity(eligible.len());
+        for expert in eligible.into_iter().filter(|&i| i < directory.len()) {
+            let profile = &directory.expert(expert).profile;
+            let duration = i64::from(profile.durations_minutes.get(query.expertise_type)) * 60;
+            let notice = i64::from(profile.min_notice_hours) * 3600;
+            let (lo, hi) = (from.max(now + notice), to - duration);
+            if lo > hi || profile.weekly_hours.is_empty() {
+                continue;
+            }
+            let tz = profile.time_zone.tz();
+            let zone = zones.iter().position(|&z| z == tz).unwrap_or_else(|| {
+                zones.push(tz);
+                zones.len() - 1
+            });
+            members.push(Member {
+                expert,
+                profile,
+                calendar: calendar(expert),
+                zone,
+                duration,
+                lo,
+                hi,
+                base_travel: base_travel(profile, place, settings),
+                sheet: None,
+                week: None,
+            });
+        }
+        // Dates from the earliest start to the latest, in whichever zone is furthest.
+        let mut first_date: Option<NaiveDate> = None;
+        let mut last_date: Option<NaiveDate> = None;
+        for (zone, &tz) in zones.iter().enumerate() {
+            let of_zone = members.iter().filter(|m| m.zone == zone);
+            let lo = of_zone.clone().map(|m| m.lo).min().unwrap_or(0);
+            let hi = of_zone.map(|m| m.hi).max().unwrap_or(0);
+            let (first, last) = (local_date(tz, lo), local_date(tz, hi));
+            first_date = Some(first_date.map_or(first, |d| d.min(first)));
+            last_date = Some(last_date.map_or(last, |d| d.max(last)));
+        }
+        let (first_date, days) = match (first_date, last_date) {
+            (Some(first), Some(last)) => (first, day_count(first, last)),
+            _ => (NaiveDate::MIN, 0),
+        };
+        let bounds = (
+            members.iter().map(|m| m.lo).min().unwrap_or(0),
+            members.iter().map(|m| m.hi).max().unwrap_or(-1),
+        );
+        Self {
+            settings,
+            place,
+            grid: settings.grid_seconds(),
+            frames: vec![None; zones.len() * days],
+            weeks: vec![None; zones.len() * days],
+            dates: (0..days)
+                .map(|d| first_date + Days::new(d as u64))
+                .map(|date| (date, date.weekday()))
+                .collect(),
+            members,
+            zones,
+            first_date,
+            days,
+            bounds,
+            absences: Vec::new(),
+            appointments: Vec::new(),
+        }
+    }
+
+    /// Number of distinct time zones among the members.
+    pub fn zone_count(&self) -> usize {
+        self.zones.len()
+    }
+
+    /// The local date of plan day `day`.
+    pub fn date(&self, day: usize) -> NaiveDate {
+        self.dates[day].0
+    }
+
+    /// The weekday of plan day `day`.
+    pub fn weekday(&self, day: usize) -> Weekday {
+        self.dates[day].1
+    }
+
+    /// The plan days whose local date in zone `zone` holds instants of `[from, to]`.
+    pub fn zone_days(&self, zone: usize, from: i64, to: i64) -> Range<usize> {
+        let index = |at: i64| {
+            let days = (local_date(self.zones[zone], at) - self.first_date).num_days();
+            usize::try_from(days).ok()
+        };
+        let first = index(from).unwrap_or(0);
+        let end = index(to).map_or(0, |last| (last + 1).min(self.days));
+        first..end.max(first)
+    }
+
+    /// The frame of plan day `day` in the time zone of member `m`.
+    pub fn frame(&mut self, m: usize, day: usize) -> Frame {
+        let zone = self.members[m].zone;
+        let slot = zone * self.days + day;
+        if let Some(frame) = self.frames[slot] {
+            return frame;
+        }
+        let frame = Frame::new(self.zones[zone], self.date(day));
+        self.frames[slot] = Some(frame);
+        frame
+    }
+
+    /// Converts the calendar of member `m` to seconds, once.
+    pub fn prepare(&mut self, m: usize) {
+        let member = &mut self.members[m];
+        if member.sheet.is_none() {
+            let (absences, appointments) = (self.absences.len(), self.appointments.len());
+            let reach = member
+                .calendar
+                .convert(&mut self.absences, &mut self.appointments);
+            member.sheet = Some((absences, appointments, reach));
+        }
+    }
+
+    /// What is asked of member `m`, once [`Plan::prepare`]d; `rough` leaves out the trips
+    /// between visits.
+    pub fn need(&self, m: usize, rough: bool) -> Need<'_> {
+        let member = &self.members[m];
+        let (absences, appointments, reach) = member.sheet.expect("member prepared");
+        let sheet = Sheet {
+            absences: &self.absences[absences..absences + member.calendar.absences.len()],
+            appointments: &self.appointments
+                [appointments..appointments + member.calendar.appointments.len()],
+            reach,
+        };
+        Need {
+            profile: member.profile,
+            sheet,
+            place: self.place,
+            base_travel: member.base_travel,
+            rough,
+            duration: member.duration,
+            lo: member.lo,
+            hi: member.hi,
+            settings: self.settings,
+        }
+    }
+
+    /// The confirmed appointments of member `m` in the local ISO week of plan day `day`.
+    pub fn load(&mut self, m: usize, day: usize) -> u32 {
+        let zone = self.members[m].zone;
+        let slot = zone * self.days + day;
+        let (from, to) = *self.weeks[slot].get_or_insert_with(|| {
+            let date = self.dates[day].0;
+            week_span(self.zones[zone], date)
+        });
+        let member = &mut self.members[m];
+        match member.week {
+            Some((start, count)) if start == from => count,
+            _ => {
+                // Instants compare cheaply; converting every start would not.
+                let (since, until) = (instant(from), instant(to));
+                let booked = &member.calendar.appointments;
+                let first = booked.partition_point(|b| b.start < since);
+                let count = booked[first..].partition_point(|b| b.start < until);
+                let count = u32::try_from(count).unwrap_or(u32::MAX);
+                member.week = Some((from, count));
+                count
+            }
+        }
+    }
+}
+
+/// Number of dates from `first` to `last`, both included.
+fn day_count(first: NaiveDate, last: NaiveDate) -> usize {
+    usize::try_from((last - first).num_days() + 1).unwrap_or(0)
+}

@@ -1,0 +1,89 @@
+//! A quick look at an expert-day: its first start that is free if the trips between visits
+//! are left out. It never comes after the real first free start, so the search uses it to
+//! rank expert-days before computing the few that can win.
+
+use chrono::Datelike as _;
+
+use super::calendar::{Span as _, around};
+use super::clock::{Frame, PLUS_INF, Pick};
+use super::day::Need;
+
+/// What a walk found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Look {
+    /// The first start free but for the trips between visits.
+    Free(i64),
+    /// The walk stopped at its limit: no such start comes before this one.
+    NotBefore(i64),
+    /// None on this date.
+    Nothing,
+}
+
+impl Need<'_> {
+    /// The first grid-aligned start at or after `from` on the frame's date that is free
+    /// by every rule but the trips between visits (the trip from the base counts): a
+    /// walk from obstacle to obstacle, without computing any distance. The walk stops
+    /// once past `until`.
+    pub fn first_rough(&self, frame: &Frame, from: i64, grid: i64, until: i64) -> Look {
+        self.walk(frame, from, grid, until).unwrap_or(Look::Nothing)
+    }
+
+    fn walk(&self, frame: &Frame, from: i64, grid: i64, until: i64) -> Option<Look> {
+        let ranges = self.profile.weekly_hours.day(frame.date().weekday());
+        let first_start = frame.at(ranges.first()?.start(), Pick::Earliest);
+        let (day_from, day_to) = frame.span();
+        let (d, buffer) = (self.duration, i64::from(self.profile.buffer_minutes) * 60);
+        let mut start = from.max(self.lo);
+        // The appointments that start today or can still be in the way: one search, then
+        // a short scan.
+        let appointments = self.sheet.appointments;
+        let lowest = day_from.min(start - buffer - self.sheet.reach.appointment);
+        let near = &appointments[appointments.partition_point(|a| a.start < lowest)..];
+        let near = &near[..near.partition_point(|a| a.start < day_to + d + buffer)];
+        let today = near
+            .iter()
+            .filter(|a| (day_from..day_to).contains(&a.start));
+        if let Some(max) = self.profile.max_appointments_per_day {
+            if today.clone().count() >= usize::from(max) {
+                return Some(Look::Nothing);
+            }
+        }
+        if let Some(base) = self.base_travel {
+            let visits = today.filter(|a| a.place.is_some());
+            let first_visit_end = visits.map(|a| a.end).min().unwrap_or(PLUS_INF);
+            start = start.max((first_start + base).min(first_visit_end));
+        }
+        let absences = self.sheet.absences;
+        let away = around(absences, start, day_to + d, self.sheet.reach.absence);
+        for range in ranges {
+            let latest = (frame.at(range.end(), Pick::Latest) - d).min(self.hi);
+            start = start.max(frame.at(range.start(), Pick::Earliest));
+            loop {
+                start = frame.next_aligned(start, grid)?;
+                if start > latest {
+                    break;
+                }
+                if start > until {
+                    return Some(Look::NotBefore(start));
+                }
+                let (end, mut clear) = (start + d, None);
+                for (from, to) in away.iter().map(|a| (a.start_secs(), a.end_secs())) {
+                    if from < to && from < end && start < to {
+                        clear = clear.max(Some(to));
+                    }
+                }
+                for booked in near {
+                    let (from, to) = (booked.start_secs() - buffer, booked.end_secs() + buffer);
+                    if from < to && from < end && start < to {
+                        clear = clear.max(Some(to));
+                    }
+                }
+                match clear {
+                    Some(after) => start = after,
+                    None => return Some(Look::Free(start)),
+                }
+            }
+        }
+        Some(Look::Nothing)
+    }
+}

@@ -1,0 +1,72 @@
+//! The eligibility rules, one expert at a time, in the order of [`Blocker`].
+
+use super::query::{Blocker, Query, Target};
+use super::travel::haversine_km;
+use crate::domain::expert::{ExpertProfile, Zone};
+
+/// Whether an empty accept-list (meaning "all") or the list itself admits `value`.
+fn accepts<T: PartialEq>(list: &[T], value: &T) -> bool {
+    list.is_empty() || list.contains(value)
+}
+
+/// The first rule, in [`Blocker`] order, that `profile` fails for `query`, leaving the
+/// zone aside; `None` when every such rule passes.
+pub(crate) fn fails_before_zone(profile: &ExpertProfile, query: &Query) -> Option<Blocker> {
+    let skills = &profile.skills;
+    if !profile.active || profile.partner_kind != query.partner_kind {
+        Some(Blocker::NoExpertOfKind)
+    } else if !skills.claim_types.contains(&query.claim_type)
+        || !skills.expertise_types.contains(&query.expertise_type)
+    {
+        Some(Blocker::NoSkill)
+    } else if !accepts(&skills.insurers, &query.insurer) {
+        Some(Blocker::InsurerNotAccepted)
+    } else if !accepts(&skills.insured_types, &query.insured_type) {
+        Some(Blocker::InsuredTypeNotAccepted)
+    } else if query
+        .dwelling_type
+        .as_ref()
+        .is_some_and(|d| !accepts(&skills.dwelling_types, d))
+    {
+        Some(Blocker::DwellingTypeNotAccepted)
+    } else if skills.max_stake.is_some_and(|max| query.stake_total > max) {
+        Some(Blocker::StakeTooHigh)
+    } else {
+        None
+    }
+}
+
+/// Whether the zone of `profile` admits `target`: by department, by radius around the
+/// base, or by polygon.
+pub(crate) fn in_zone(profile: &ExpertProfile, target: &Target) -> bool {
+    let Zone {
+        departments, area, ..
+    } = &profile.zone;
+    target
+        .department
+        .as_ref()
+        .is_some_and(|d| departments.contains(d))
+        || within_radius(profile, target)
+        || area.as_ref().is_some_and(|a| a.contains(&target.point))
+}
+
+/// Whether `target` is within the zone radius of the base (needs both).
+pub(crate) fn within_radius(profile: &ExpertProfile, target: &Target) -> bool {
+    match (&profile.base, profile.zone.radius_km) {
+        (Some(base), Some(radius)) => haversine_km(&base.geo, &target.point) <= f64::from(radius),
+        _ => false,
+    }
+}
+
+/// The first rule `profile` fails for `query`, zone included; `None` when eligible.
+pub(crate) fn fails_at(profile: &ExpertProfile, query: &Query) -> Option<Blocker> {
+    fails_before_zone(profile, query).or_else(|| {
+        if query.expertise_type.is_remote() {
+            return None;
+        }
+        match &query.place {
+            Some(target) if in_zone(profile, target) => None,
+            _ => Some(Blocker::OutOfZone),
+        }
+    })
+}

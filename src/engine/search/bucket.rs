@@ -1,0 +1,67 @@
+//! The queues of the search: one per Paris date, of candidates ranked like slots.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use chrono::{Days, NaiveDate};
+
+use crate::engine::clock::{Frame, local_date};
+use crate::engine::day::Visit;
+
+/// A candidate, ordered as slots are ranked (a bound before a real start on a tie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Entry {
+    pub start: i64,
+    pub travel: u32,
+    pub load: u32,
+    pub expert: u32,
+    /// A real free start (else a lower bound).
+    pub exact: bool,
+    /// An index in `pending` for a bound, in `computed` for a real start.
+    pub id: usize,
+}
+
+/// A computed expert-day: its free spans and visits live in the bucket's arenas.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ExpertDay {
+    pub member: usize,
+    pub day: usize,
+    pub spans: (usize, usize),
+    pub visits: (usize, usize),
+    pub load: u32,
+}
+
+/// The queue of one Paris date: instants `[from, to)`.
+#[derive(Debug, Default)]
+pub(super) struct Bucket {
+    pub from: i64,
+    pub to: i64,
+    pub started: bool,
+    pub heap: BinaryHeap<Reverse<Entry>>,
+    /// The expert-days with a lower bound queued: member and plan day.
+    pub pending: Vec<(usize, usize)>,
+    pub computed: Vec<ExpertDay>,
+    pub spans: Vec<(i64, i64)>,
+    pub visits: Vec<Visit>,
+}
+
+/// One bucket per Europe/Paris date from the earliest to the latest start.
+pub(super) fn buckets((lo, hi): (i64, i64)) -> Vec<Bucket> {
+    if lo > hi {
+        return Vec::new();
+    }
+    let zone = chrono_tz::Europe::Paris;
+    let (first, last) = (local_date(zone, lo), local_date(zone, hi));
+    let mut out = Vec::new();
+    let mut date: NaiveDate = first;
+    while date <= last {
+        let next = date + Days::new(1);
+        out.push(Bucket {
+            from: Frame::new(zone, date).span().0,
+            to: Frame::new(zone, next).span().0,
+            ..Bucket::default()
+        });
+        date = next;
+    }
+    out
+}

@@ -1,0 +1,82 @@
+//! Distances and travel times, estimated from the great-circle distance.
+
+use super::Settings;
+use crate::domain::GeoPoint;
+
+/// Mean Earth radius in kilometres (IUGG).
+const EARTH_RADIUS_KM: f64 = 6371.0;
+
+/// Great-circle distance between two points, in kilometres (haversine formula).
+///
+/// Exactly symmetric: the points are put in a fixed order first, so the trip there and
+/// the trip back always round to the same number of minutes.
+pub fn haversine_km(a: &GeoPoint, b: &GeoPoint) -> f64 {
+    let (a, b) = if (a.lat(), a.lon()) <= (b.lat(), b.lon()) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let (lat1, lat2) = (a.lat().to_radians(), b.lat().to_radians());
+    let half_dlat = (lat2 - lat1) / 2.0;
+    let half_dlon = (b.lon() - a.lon()).to_radians() / 2.0;
+    let h = half_dlat.sin().powi(2) + lat1.cos() * lat2.cos() * half_dlon.sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+}
+
+/// Travel time between two points in whole minutes, rounded up:
+/// `ceil(haversine_km * detour_factor / speed_kmh * 60)`.
+///
+/// A non-positive speed gives `u32::MAX` (the trip never ends).
+pub fn travel_minutes(a: &GeoPoint, b: &GeoPoint, settings: &Settings) -> u32 {
+    let minutes = (haversine_km(a, b) * settings.detour_factor / settings.speed_kmh * 60.0).ceil();
+    if minutes.is_nan() || minutes >= f64::from(u32::MAX) || settings.speed_kmh <= 0.0 {
+        u32::MAX
+    } else if minutes <= 0.0 {
+        0
+    } else {
+        // In (0, u32::MAX): the cast is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let whole = minutes as u32;
+        whole
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(lat: f64, lon: f64) -> GeoPoint {
+        GeoPoint::new(lat, lon).unwrap()
+    }
+
+    #[test]
+    fn paris_to_lyon_is_about_392_km() {
+        let km = haversine_km(&point(48.8566, 2.3522), &point(45.7640, 4.8357));
+        assert!((km - 392.0).abs() < 2.0, "{km}");
+    }
+
+    #[test]
+    fn travel_is_rounded_up_to_the_minute() {
+        // 10 km at 60 km/h without detour is exactly 10 minutes; a little more rounds up.
+        let settings = Settings {
+            grid_minutes: 15,
+            detour_factor: 1.0,
+            speed_kmh: 60.0,
+        };
+        let a = point(45.0, 5.0);
+        assert_eq!(travel_minutes(&a, &a, &settings), 0);
+        let b = point(45.0 + 10.0 / 111.195, 5.0);
+        let minutes = travel_minutes(&a, &b, &settings);
+        assert!((10..=11).contains(&minutes), "{minutes}");
+        let c = point(45.0 + 10.5 / 111.195, 5.0);
+        assert_eq!(travel_minutes(&a, &c, &settings), 11);
+    }
+
+    #[test]
+    fn the_default_settings_use_a_detour_and_40_kmh() {
+        // 19.9 km great circle -> 25.87 km by road -> 38.8 minutes at 40 km/h.
+        let a = point(45.0, 5.0);
+        let b = point(45.0 + 19.9 / 111.195, 5.0);
+        assert_eq!(travel_minutes(&a, &b, &Settings::default()), 39);
+    }
+}

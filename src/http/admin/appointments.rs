@@ -1,0 +1,92 @@
+//! `/admin/v1/appointments`: a firm's appointments by expert, period and status.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use chrono::{DateTime, FixedOffset};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::domain::appointment::AppointmentStatus;
+use crate::http::auth::FirmAdmin;
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiQuery, PageQuery, Paged, encode_cursor};
+use crate::http::protocol::{AppointmentView, view_of};
+use crate::http::state::AppState;
+use crate::store::AppointmentFilter;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_appointments))
+        .routes(routes!(get_appointment))
+}
+
+/// Filters of the firm's appointment list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AppointmentQuery {
+    /// Only this expert.
+    pub expert_id: Option<String>,
+    /// Starting at or after (RFC 3339).
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Starting before (RFC 3339).
+    pub to: Option<DateTime<FixedOffset>>,
+    /// Only this status.
+    pub status: Option<AppointmentStatus>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// Cursor from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The caller's appointments, in start order.
+#[utoipa::path(get, path = "/appointments", tag = "admin", security(("firmToken" = [])),
+    params(AppointmentQuery),
+    responses((status = 200, body = Paged<AppointmentView>), (status = 401, body = Problem)))]
+async fn list_appointments(
+    admin: FirmAdmin,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AppointmentQuery>,
+) -> ApiResult<Json<Paged<AppointmentView>>> {
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .to_request()?;
+    let filter = AppointmentFilter {
+        expert_id: query.expert_id,
+        from: query.from.map(|t| t.to_utc()),
+        to: query.to.map(|t| t.to_utc()),
+        status: query.status,
+    };
+    let page = state
+        .store
+        .firm_appointments(&admin.firm_id, &filter, &page)
+        .await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for appointment in &page.items {
+        items.push(view_of(&state, appointment).await?);
+    }
+    Ok(Json(Paged {
+        items,
+        next_cursor: page.next_after.as_deref().map(encode_cursor),
+    }))
+}
+
+/// One of the caller's appointments.
+#[utoipa::path(get, path = "/appointments/{id}", tag = "admin", security(("firmToken" = [])),
+    params(("id" = String, Path, description = "Appointment id")),
+    responses((status = 200, body = AppointmentView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn get_appointment(
+    admin: FirmAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let appointment = state.store.firm_appointment(&admin.firm_id, &id).await?;
+    let view = view_of(&state, &appointment).await?;
+    Ok(([(header::ETAG, view.etag())], Json(view)))
+}

@@ -1,0 +1,272 @@
+//! Etape 2: `POST /v1/appointments` (booking), `GET /v1/appointments/{id}`,
+//! `GET /v1/appointments?claimsIaRef=`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::slot_token::{SlotOffer, SlotTokenError};
+use super::views::{AppointmentView, ExpertRef};
+use crate::domain::appointment::{AppointmentStatus, Contact, Mode};
+use crate::domain::text::{FreeText, Reference};
+use crate::http::auth::ClaimsIaClient;
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::{ApiJson, ApiQuery, PageQuery, Paged, from_value};
+use crate::http::idempotency::{self, Captured, Claim};
+use crate::http::state::AppState;
+use crate::store::{Appointment, BookError};
+
+/// A booking (Etape 2).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BookingRequest {
+    /// A `slotId` from a slot search.
+    pub slot_id: String,
+    /// Claims IA reference of the claim (one CONFIRMED appointment each).
+    pub claims_ia_ref: Reference,
+    /// Insurer's claim reference.
+    #[serde(default)]
+    pub claim_ref: Option<Reference>,
+    /// Person to call.
+    #[serde(default)]
+    pub contact: Option<Contact>,
+    /// Free text (access code, floor…).
+    #[serde(default)]
+    pub comment: Option<FreeText>,
+}
+
+/// Longest accepted slot id.
+const MAX_SLOT_ID: usize = 4096;
+
+/// Books a slot. Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(post, path = "/appointments", tag = "protocol", security(("apiKey" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe (24 h)")),
+    request_body = BookingRequest,
+    responses(
+        (status = 201, body = AppointmentView, headers(("Location" = String), ("ETag" = String))),
+        (status = 401, body = Problem), (status = 409, body = Problem, description = "slot-unavailable, appointment-exists, idempotency-key-in-flight"),
+        (status = 410, body = Problem, description = "slot-expired"),
+        (status = 422, body = Problem, description = "invalid-slot, idempotency-key-reused, validation-failed")))]
+pub async fn book(
+    client: ClaimsIaClient,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> ApiResult<Response> {
+    let key = idempotency::key_of(&headers)?;
+    let request: BookingRequest = from_value(body.clone())?;
+    let Some(key) = key else {
+        return Ok(match book_once(&state, &client, &request, None).await {
+            Ok(captured) => captured.into_response(false),
+            Err(err) => err.into_response(),
+        });
+    };
+    let fingerprint = idempotency::fingerprint("POST", "/v1/appointments", &body);
+    if let Claim::Answer(response) =
+        idempotency::claim(&state, &client.id, &key, &fingerprint).await?
+    {
+        return Ok(response);
+    }
+    let captured = match book_once(&state, &client, &request, Some(&key)).await {
+        Ok(captured) => return Ok(captured.into_response(false)),
+        Err(err) => Captured::error(&err),
+    };
+    idempotency::settle(&state, &client.id, &key, &captured).await;
+    Ok(captured.into_response(false))
+}
+
+/// One booking attempt. A success is recorded under the idempotency key inside the booking
+/// transaction itself, so a crash can never leave a booking without its replayable answer.
+async fn book_once(
+    state: &AppState,
+    client: &ClaimsIaClient,
+    request: &BookingRequest,
+    key: Option<&str>,
+) -> Result<Captured, ApiError> {
+    if request.slot_id.len() > MAX_SLOT_ID {
+        return Err(ApiError::InvalidSlot);
+    }
+    let now = Utc::now();
+    let offer = state
+        .slots
+        .verify(&request.slot_id, &client.id, now)
+        .map_err(|e| match e {
+            SlotTokenError::Invalid => ApiError::InvalidSlot,
+            SlotTokenError::Expired => ApiError::SlotExpired,
+        })?;
+    let snapshot = state.directory.current(state.store.as_ref()).await?;
+    let index = snapshot
+        .directory
+        .position(&offer.expert_id)
+        .ok_or(ApiError::SlotUnavailable)?;
+    let entry = snapshot.directory.expert(index);
+    let appointment = new_appointment(&offer, request, &client.id, &snapshot.firm_ids[index], now)?;
+    let expert = ExpertRef {
+        id: entry.id.clone(),
+        display_name: entry.profile.display_name.to_string(),
+        firm: snapshot.firm_names[index].clone(),
+    };
+    let view = AppointmentView::new(&appointment, expert, entry.profile.time_zone.tz());
+    let captured = Captured::json(
+        StatusCode::CREATED,
+        serde_json::to_string(&view).map_err(|e| ApiError::Internal(e.into()))?,
+        vec![
+            (
+                "location".into(),
+                format!("/v1/appointments/{}", appointment.id),
+            ),
+            ("etag".into(), view.etag()),
+        ],
+    );
+    let record = key.map(|k| captured.record(&client.id, k));
+    let settings = state.config.engine.settings();
+    let recheck = move |schedule: &crate::store::Schedule| {
+        schedule.expert.profile.active
+            && crate::engine::check_slot(
+                &schedule.expert.profile,
+                &super::calendar(&schedule.absences, &schedule.appointments),
+                offer.expertise_type,
+                offer.place.as_ref().and_then(|p| p.geo).as_ref(),
+                DateTime::from_timestamp_millis(offer.start_ms).unwrap_or_default(),
+                DateTime::from_timestamp_millis(offer.end_ms).unwrap_or_default(),
+                now,
+                &settings,
+            )
+            .is_ok()
+    };
+    match state
+        .store
+        .book(&appointment, &recheck, record.as_ref())
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(
+                appointment_id = appointment.id,
+                expert_id = appointment.expert_id,
+                claims_ia_ref = appointment.claims_ia_ref,
+                "appointment booked"
+            );
+            Ok(captured)
+        }
+        Err(BookError::SlotUnavailable) => Err(ApiError::SlotUnavailable),
+        Err(BookError::AppointmentExists(id)) => Err(ApiError::AppointmentExists(id)),
+        Err(BookError::Store(err)) => Err(err.into()),
+    }
+}
+
+fn new_appointment(
+    offer: &SlotOffer,
+    request: &BookingRequest,
+    client_id: &str,
+    firm_id: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Appointment> {
+    let instant = |ms| DateTime::from_timestamp_millis(ms).ok_or(ApiError::InvalidSlot);
+    Ok(Appointment {
+        id: uuid::Uuid::now_v7().to_string(),
+        firm_id: firm_id.to_owned(),
+        expert_id: offer.expert_id.clone(),
+        client_id: client_id.to_owned(),
+        status: AppointmentStatus::Confirmed,
+        version: 1,
+        start: instant(offer.start_ms)?,
+        end: instant(offer.end_ms)?,
+        mode: if offer.expertise_type.is_remote() {
+            Mode::Remote
+        } else {
+            Mode::OnSite
+        },
+        expertise_type: offer.expertise_type,
+        place: offer.place.clone(),
+        claims_ia_ref: request.claims_ia_ref.to_string(),
+        claim_ref: request.claim_ref.as_ref().map(ToString::to_string),
+        contact: request.contact.clone(),
+        comment: request.comment.as_ref().map(ToString::to_string),
+        cancellation: None,
+        // Milliseconds only, as stored, so the first answer and later reads agree.
+        created_at: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
+        updated_at: DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now),
+    })
+}
+
+/// Renders a stored appointment with its expert.
+pub async fn view_of(state: &AppState, appointment: &Appointment) -> ApiResult<AppointmentView> {
+    let expert = state
+        .store
+        .expert(&appointment.firm_id, &appointment.expert_id)
+        .await?;
+    let firm = state.store.firm(&appointment.firm_id).await?;
+    let expert_ref = ExpertRef {
+        id: expert.id,
+        display_name: expert.profile.display_name.to_string(),
+        firm: firm.profile.name.to_string(),
+    };
+    Ok(AppointmentView::new(
+        appointment,
+        expert_ref,
+        expert.profile.time_zone.tz(),
+    ))
+}
+
+/// One appointment booked by the caller.
+#[utoipa::path(get, path = "/appointments/{id}", tag = "protocol", security(("apiKey" = [])),
+    params(("id" = String, Path, description = "Appointment id")),
+    responses((status = 200, body = AppointmentView, headers(("ETag" = String))),
+        (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_appointment(
+    client: ClaimsIaClient,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let appointment = state.store.client_appointment(&client.id, &id).await?;
+    let view = view_of(&state, &appointment).await?;
+    Ok(([(header::ETAG, view.etag())], Json(view)))
+}
+
+/// `?claimsIaRef=` of the appointment list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ByRefQuery {
+    /// Claims IA reference.
+    pub claims_ia_ref: String,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// Cursor from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The caller's appointments for a claim (all statuses).
+#[utoipa::path(get, path = "/appointments", tag = "protocol", security(("apiKey" = [])),
+    params(ByRefQuery),
+    responses((status = 200, body = Paged<AppointmentView>), (status = 401, body = Problem)))]
+pub async fn list_by_ref(
+    client: ClaimsIaClient,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ByRefQuery>,
+) -> ApiResult<Json<Paged<AppointmentView>>> {
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .to_request()?;
+    let page = state
+        .store
+        .client_appointments_by_ref(&client.id, &query.claims_ia_ref, &page)
+        .await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for appointment in &page.items {
+        items.push(view_of(&state, appointment).await?);
+    }
+    Ok(Json(Paged {
+        items,
+        next_cursor: page
+            .next_after
+            .as_deref()
+            .map(crate::http::extract::encode_cursor),
+    }))
+}

@@ -1,0 +1,45 @@
+//! The Claims IA protocol (`/v1`): slot search and booking. Every handler takes
+//! [`ClaimsIaClient`](super::auth::ClaimsIaClient).
+
+mod appointments;
+mod search;
+pub mod slot_token;
+mod views;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::state::AppState;
+use crate::engine::{Booked, Calendar, Interval};
+use crate::store::{Absence, Busy};
+
+pub use appointments::view_of;
+pub use views::{AppointmentView, ExpertRef};
+
+/// The protocol routes, relative to `/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search::search_slots))
+        .routes(routes!(appointments::book, appointments::list_by_ref))
+        .routes(routes!(appointments::get_appointment))
+}
+
+/// The engine's view of stored absences and appointments.
+pub(crate) fn calendar(absences: &[Absence], busy: &[Busy]) -> Calendar {
+    Calendar::new(
+        absences
+            .iter()
+            .map(|a| Interval {
+                start: a.start,
+                end: a.end,
+            })
+            .collect(),
+        busy.iter()
+            .map(|b| Booked {
+                start: b.start,
+                end: b.end,
+                place: b.place,
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,157 @@
+//! The one implementation of the store traits over `sqlx::Any`: every query here is written
+//! in the SQL common to SQLite and PostgreSQL (`$n` parameters, BIGINT milliseconds, TEXT
+//! JSON), so business rules are never copied per engine. What differs lives in `sqlite.rs`
+//! and `postgres.rs` and is reached through [`SqlStore::backend`].
+
+mod bookings;
+mod catalog;
+
+use chrono::{DateTime, TimeZone as _, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::{Absence, Backend, Expert, Firm, Page, StoreError, StoreResult};
+use crate::domain::firm::FirmProfile;
+
+/// A [`Store`] on either engine.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    pub(in crate::store) fn new(pool: AnyPool, backend: Backend) -> Self {
+        Self { pool, backend }
+    }
+
+    /// The connection pool, for engine-specific work (tests, diagnostics).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Opens a write transaction with the engine's locking statement.
+    pub(super) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let statement = match self.backend {
+            Backend::Sqlite => crate::store::sqlite::BEGIN_WRITE,
+            Backend::Postgres => crate::store::postgres::BEGIN_WRITE,
+        };
+        Ok(self.pool.begin_with(statement).await?)
+    }
+}
+
+/// A new time-ordered id (UUID v7), so id order is creation order.
+pub(super) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub(super) fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+pub(super) fn from_ms(ms: i64) -> StoreResult<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| StoreError::Corrupt(format!("instant {ms} out of range")))
+}
+
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Fails with `NotFound` when a write touched no row.
+pub(super) fn expect_one(result: &sqlx::any::AnyQueryResult) -> StoreResult<()> {
+    if result.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Cuts a `limit + 1` fetch into a page and the cursor to continue after.
+pub(super) fn paginate<T>(mut items: Vec<T>, limit: u32, id: impl Fn(&T) -> &str) -> Page<T> {
+    let limit = limit as usize;
+    let next_after = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|item| id(item).to_owned())
+    } else {
+        None
+    };
+    Page { items, next_after }
+}
+
+pub(super) fn firm_from_row(row: &AnyRow) -> StoreResult<Firm> {
+    let profile = FirmProfile::from_stored(
+        row.try_get("name")?,
+        &row.try_get::<String, _>("siret")?,
+        &row.try_get::<String, _>("time_zone")?,
+    )
+    .map_err(StoreError::Corrupt)?;
+    Ok(Firm {
+        id: row.try_get("id")?,
+        profile,
+        created_at: from_ms(row.try_get("created_at")?)?,
+        updated_at: from_ms(row.try_get("updated_at")?)?,
+    })
+}
+
+pub(super) fn expert_from_row(row: &AnyRow) -> StoreResult<Expert> {
+    Ok(Expert {
+        id: row.try_get("id")?,
+        firm_id: row.try_get("firm_id")?,
+        profile: from_json(&row.try_get::<String, _>("profile")?)?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+        updated_at: from_ms(row.try_get("updated_at")?)?,
+    })
+}
+
+pub(super) fn absence_from_row(row: &AnyRow) -> StoreResult<Absence> {
+    Ok(Absence {
+        id: row.try_get("id")?,
+        expert_id: row.try_get("expert_id")?,
+        start: from_ms(row.try_get("start_at")?)?,
+        end: from_ms(row.try_get("end_at")?)?,
+        reason: row.try_get("reason")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+    })
+}
+
+/// Maps integrity violations to domain errors, in one place for every query.
+pub(super) fn on_constraint(err: sqlx::Error) -> StoreError {
+    if let Some(db) = err.as_database_error() {
+        // PostgreSQL: exclusion violation 23P01; SQLite: the trigger's RAISE message.
+        if db.code().as_deref() == Some("23P01") || db.message().contains("appointments_no_overlap")
+        {
+            return StoreError::Conflict {
+                constraint: "appointments_no_overlap",
+            };
+        }
+        if db.is_unique_violation() {
+            let on_ref = db.constraint() == Some("appointments_one_confirmed_per_ref")
+                || db.message().contains("appointments.claims_ia_ref");
+            return StoreError::Conflict {
+                constraint: if on_ref {
+                    "appointments_one_confirmed_per_ref"
+                } else {
+                    "unique"
+                },
+            };
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::NotFound;
+        }
+    }
+    StoreError::Database(err)
+}
+
+/// Marks the expert catalogue changed, in the caller's transaction.
+pub(super) async fn bump_catalog(conn: &mut sqlx::AnyConnection) -> StoreResult<()> {
+    sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
