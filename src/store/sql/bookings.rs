@@ -1,96 +1,27 @@
-//! Bookings, absences over booked time, idempotency keys.
+//! Bookings, calendars and appointment reads; absences and idempotency keys live in their
+//! own modules.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use super::rows::{
+    APPOINTMENT_COLUMNS, IN_CHUNK, SCHEDULE_MARGIN_DAYS, appointment_from_row, busy_from_row,
+    placeholders,
+};
 use super::{
-    SqlStore, absence_from_row, expect_one, expert_from_row, from_json, from_ms, new_id, now_ms,
-    on_constraint, paginate, to_json,
+    SqlStore, absence_from_row, absences, expert_from_row, idempotency, on_constraint, paginate,
+    to_json,
 };
-use crate::domain::appointment::{
-    Actor, AppointmentStatus, Cancellation, CancellationReason, Mode,
-};
+use crate::domain::appointment::AppointmentStatus;
 use crate::domain::firm::NewAbsence;
-use crate::domain::{ExpertiseType, GeoPoint};
 use crate::store::{
     AbsenceOutcome, Appointment, AppointmentFilter, Backend, BookError, Bookings, Busy,
     IdempotencyBegin, IdempotencyRecord, Page, PageRequest, Recheck, Schedule, StoreError,
     StoreResult,
 };
-
-const APPOINTMENT_COLUMNS: &str = "id, firm_id, expert_id, client_id, status, version, start_at, \
-    end_at, mode, expertise_type, place, claims_ia_ref, claim_ref, contact, comment, \
-    cancellation, created_at, updated_at";
-
-/// Bound variables per `IN (...)` list, well under both engines' limits.
-const IN_CHUNK: usize = 500;
-
-/// Calendars are read this far around a booking: travel, daily maximum and weekly load
-/// look at the surrounding days.
-const SCHEDULE_MARGIN_DAYS: i64 = 8;
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(format!("bad {what}"))
-}
-
-fn opt_json<T: serde::de::DeserializeOwned>(text: Option<&str>) -> StoreResult<Option<T>> {
-    text.map(from_json).transpose()
-}
-
-fn appointment_from_row(row: &AnyRow) -> StoreResult<Appointment> {
-    let status: String = row.try_get("status")?;
-    let mode: String = row.try_get("mode")?;
-    let expertise: String = row.try_get("expertise_type")?;
-    Ok(Appointment {
-        id: row.try_get("id")?,
-        firm_id: row.try_get("firm_id")?,
-        expert_id: row.try_get("expert_id")?,
-        client_id: row.try_get("client_id")?,
-        status: AppointmentStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
-        version: row.try_get("version")?,
-        start: from_ms(row.try_get("start_at")?)?,
-        end: from_ms(row.try_get("end_at")?)?,
-        mode: Mode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
-        expertise_type: expertise
-            .parse::<ExpertiseType>()
-            .map_err(|_| corrupt("expertise type"))?,
-        place: opt_json(row.try_get::<Option<String>, _>("place")?.as_deref())?,
-        claims_ia_ref: row.try_get("claims_ia_ref")?,
-        claim_ref: row.try_get("claim_ref")?,
-        contact: opt_json(row.try_get::<Option<String>, _>("contact")?.as_deref())?,
-        comment: row.try_get("comment")?,
-        cancellation: opt_json(row.try_get::<Option<String>, _>("cancellation")?.as_deref())?,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
-    })
-}
-
-fn busy_from_row(row: &AnyRow) -> StoreResult<Busy> {
-    let lat: Option<f64> = row.try_get("lat")?;
-    let lon: Option<f64> = row.try_get("lon")?;
-    let place = match (lat, lon) {
-        (Some(lat), Some(lon)) => Some(GeoPoint::new(lat, lon).map_err(|_| corrupt("place"))?),
-        _ => None,
-    };
-    Ok(Busy {
-        id: row.try_get("id")?,
-        start: from_ms(row.try_get("start_at")?)?,
-        end: from_ms(row.try_get("end_at")?)?,
-        place,
-    })
-}
-
-/// `$first, $first+1, ...` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Maps the overlap and one-per-claim rules to booking errors.
 fn booking_conflict(err: StoreError) -> BookError {
@@ -104,7 +35,25 @@ fn booking_conflict(err: StoreError) -> BookError {
 }
 
 impl SqlStore {
-    fn lock_expert_sql(&self) -> &'static str {
+    /// One appointment whose `owner_column` (a constant column name) is `owner`.
+    async fn appointment_owned_by(
+        &self,
+        owner_column: &'static str,
+        owner: &str,
+        id: &str,
+    ) -> StoreResult<Appointment> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE {owner_column} = $1 AND id = $2"
+        )))
+        .bind(owner)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        appointment_from_row(&row)
+    }
+
+    pub(super) fn lock_expert_sql(&self) -> &'static str {
         match self.backend {
             // Serialises bookings of one expert; other experts book in parallel.
             Backend::Postgres => "SELECT id FROM experts WHERE id = $1 FOR UPDATE",
@@ -208,24 +157,6 @@ impl SqlStore {
         .map_err(on_constraint)?;
         Ok(())
     }
-
-    async fn record_event(
-        tx: &mut sqlx::AnyConnection,
-        kind: &str,
-        appointment_id: &str,
-        data: &serde_json::Value,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO events (type, appointment_id, data, occurred_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(kind)
-        .bind(appointment_id)
-        .bind(data.to_string())
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -318,22 +249,14 @@ impl Bookings for SqlStore {
             });
         }
         if let Some(record) = idempotency {
-            finish_key(&mut tx, record).await?;
+            idempotency::finish_key(&mut tx, record).await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
 
     async fn client_appointment(&self, client_id: &str, id: &str) -> StoreResult<Appointment> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE client_id = $1 AND id = $2"
-        )))
-        .bind(client_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        appointment_from_row(&row)
+        self.appointment_owned_by("client_id", client_id, id).await
     }
 
     async fn client_appointments_by_ref(
@@ -360,15 +283,7 @@ impl Bookings for SqlStore {
     }
 
     async fn firm_appointment(&self, firm_id: &str, id: &str) -> StoreResult<Appointment> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE firm_id = $1 AND id = $2"
-        )))
-        .bind(firm_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        appointment_from_row(&row)
+        self.appointment_owned_by("firm_id", firm_id, id).await
     }
 
     async fn firm_appointments(
@@ -414,7 +329,6 @@ impl Bookings for SqlStore {
         }
         Ok(page)
     }
-
     async fn create_absence(
         &self,
         firm_id: &str,
@@ -422,84 +336,7 @@ impl Bookings for SqlStore {
         absence: &NewAbsence,
         force: bool,
     ) -> StoreResult<AbsenceOutcome> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(self.lock_expert_sql())
-            .bind(expert_id)
-            .execute(&mut *tx)
-            .await?;
-        let owned = sqlx::query("SELECT id FROM experts WHERE id = $1 AND firm_id = $2")
-            .bind(expert_id)
-            .bind(firm_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if owned.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        let overlapping = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments
-             WHERE expert_id = $1 AND status = 'CONFIRMED' AND end_at > $2 AND start_at < $3
-             ORDER BY start_at"
-        )))
-        .bind(expert_id)
-        .bind(absence.start.timestamp_millis())
-        .bind(absence.end.timestamp_millis())
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(appointment_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-        if !overlapping.is_empty() && !force {
-            return Ok(AbsenceOutcome::Conflicts(overlapping));
-        }
-        let now = Utc::now();
-        let mut cancelled = Vec::with_capacity(overlapping.len());
-        for mut appointment in overlapping {
-            let cancellation = Cancellation {
-                reason: CancellationReason::ExpertUnavailable,
-                comment: None,
-                by: Actor::Firm,
-                at: now,
-            };
-            sqlx::query(
-                "UPDATE appointments SET status = 'CANCELLED', version = version + 1,
-                 cancellation = $2, updated_at = $3 WHERE id = $1",
-            )
-            .bind(&appointment.id)
-            .bind(to_json(&cancellation)?)
-            .bind(now.timestamp_millis())
-            .execute(&mut *tx)
-            .await?;
-            let data = serde_json::json!({ "reason": cancellation.reason, "by": cancellation.by });
-            Self::record_event(&mut tx, "appointment.cancelled", &appointment.id, &data).await?;
-            appointment.status = AppointmentStatus::Cancelled;
-            appointment.version += 1;
-            appointment.cancellation = Some(cancellation);
-            appointment.updated_at = now;
-            cancelled.push(appointment);
-        }
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO absences (id, firm_id, expert_id, start_at, end_at, reason, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(firm_id)
-        .bind(expert_id)
-        .bind(absence.start.timestamp_millis())
-        .bind(absence.end.timestamp_millis())
-        .bind(absence.reason.clone())
-        .bind(now.timestamp_millis())
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query(
-            "SELECT id, expert_id, start_at, end_at, reason, created_at FROM absences WHERE id = $1",
-        )
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let absence = absence_from_row(&row)?;
-        tx.commit().await?;
-        Ok(AbsenceOutcome::Created { absence, cancelled })
+        absences::create_absence(self, firm_id, expert_id, absence, force).await
     }
 
     async fn idempotency_begin(
@@ -510,100 +347,14 @@ impl Bookings for SqlStore {
         ttl_ms: i64,
         stale_ms: i64,
     ) -> StoreResult<IdempotencyBegin> {
-        let now = now_ms();
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND created_at < $3",
-        )
-        .bind(client_id)
-        .bind(key)
-        .bind(now - ttl_ms)
-        .execute(&self.pool)
-        .await?;
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (client_id, key, request_hash, status, response, created_at)
-             VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT (client_id, key) DO NOTHING",
-        )
-        .bind(client_id)
-        .bind(key)
-        .bind(request_hash)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        if inserted.rows_affected() == 1 {
-            return Ok(IdempotencyBegin::Started);
-        }
-        let Some(row) = sqlx::query(
-            "SELECT request_hash, status, response, created_at FROM idempotency_keys
-             WHERE client_id = $1 AND key = $2",
-        )
-        .bind(client_id)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            // Deleted between our two statements: the caller may simply retry.
-            return Ok(IdempotencyBegin::InFlight);
-        };
-        let stored_hash: String = row.try_get(0)?;
-        let status: Option<i64> = row.try_get(1)?;
-        let response: Option<String> = row.try_get(2)?;
-        let created_at: i64 = row.try_get(3)?;
-        if stored_hash != request_hash {
-            return Ok(IdempotencyBegin::Mismatch);
-        }
-        match (status, response) {
-            (Some(status), Some(response)) => Ok(IdempotencyBegin::Done {
-                status: u16::try_from(status).map_err(|_| corrupt("idempotency status"))?,
-                response,
-            }),
-            _ if created_at < now - stale_ms => {
-                // The request that claimed it died: take it over, once.
-                let taken = sqlx::query(
-                    "UPDATE idempotency_keys SET created_at = $3
-                     WHERE client_id = $1 AND key = $2 AND created_at = $4 AND status IS NULL",
-                )
-                .bind(client_id)
-                .bind(key)
-                .bind(now)
-                .bind(created_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(if taken.rows_affected() == 1 {
-                    IdempotencyBegin::Started
-                } else {
-                    IdempotencyBegin::InFlight
-                })
-            }
-            _ => Ok(IdempotencyBegin::InFlight),
-        }
+        idempotency::begin(&self.pool, client_id, key, request_hash, ttl_ms, stale_ms).await
     }
 
     async fn idempotency_finish(&self, record: &IdempotencyRecord) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
-        finish_key(&mut conn, record).await
+        idempotency::finish(&self.pool, record).await
     }
 
     async fn idempotency_abandon(&self, client_id: &str, key: &str) -> StoreResult<()> {
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND status IS NULL",
-        )
-        .bind(client_id)
-        .bind(key)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        idempotency::abandon(&self.pool, client_id, key).await
     }
-}
-
-async fn finish_key(conn: &mut sqlx::AnyConnection, record: &IdempotencyRecord) -> StoreResult<()> {
-    let result = sqlx::query(
-        "UPDATE idempotency_keys SET status = $3, response = $4 WHERE client_id = $1 AND key = $2",
-    )
-    .bind(&record.client_id)
-    .bind(&record.key)
-    .bind(i64::from(record.status))
-    .bind(&record.response)
-    .execute(&mut *conn)
-    .await?;
-    expect_one(&result)
 }

@@ -3,8 +3,11 @@
 //! JSON), so business rules are never copied per engine. What differs lives in `sqlite.rs`
 //! and `postgres.rs` and is reached through [`SqlStore::backend`].
 
+mod absences;
 mod bookings;
 mod catalog;
+mod idempotency;
+mod rows;
 
 use chrono::{DateTime, TimeZone as _, Utc};
 use sqlx::any::AnyRow;

@@ -1,0 +1,119 @@
+//! Idempotency keys: claim, settle, release.
+
+use sqlx::{AnyPool, Row};
+
+use super::rows::corrupt;
+use super::{expect_one, now_ms};
+use crate::store::{IdempotencyBegin, IdempotencyRecord, StoreResult};
+
+/// See [`crate::store::Bookings::idempotency_begin`].
+pub(super) async fn begin(
+    pool: &AnyPool,
+    client_id: &str,
+    key: &str,
+    request_hash: &str,
+    ttl_ms: i64,
+    stale_ms: i64,
+) -> StoreResult<IdempotencyBegin> {
+    let now = now_ms();
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND created_at < $3",
+    )
+    .bind(client_id)
+    .bind(key)
+    .bind(now - ttl_ms)
+    .execute(pool)
+    .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (client_id, key, request_hash, status, response, created_at)
+         VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT (client_id, key) DO NOTHING",
+    )
+    .bind(client_id)
+    .bind(key)
+    .bind(request_hash)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(IdempotencyBegin::Started);
+    }
+    let Some(row) = sqlx::query(
+        "SELECT request_hash, status, response, created_at FROM idempotency_keys
+         WHERE client_id = $1 AND key = $2",
+    )
+    .bind(client_id)
+    .bind(key)
+    .fetch_optional(pool)
+    .await?
+    else {
+        // Deleted between our two statements: the caller may simply retry.
+        return Ok(IdempotencyBegin::InFlight);
+    };
+    let stored_hash: String = row.try_get(0)?;
+    let status: Option<i64> = row.try_get(1)?;
+    let response: Option<String> = row.try_get(2)?;
+    let created_at: i64 = row.try_get(3)?;
+    if stored_hash != request_hash {
+        return Ok(IdempotencyBegin::Mismatch);
+    }
+    match (status, response) {
+        (Some(status), Some(response)) => Ok(IdempotencyBegin::Done {
+            status: u16::try_from(status).map_err(|_| corrupt("idempotency status"))?,
+            response,
+        }),
+        _ if created_at < now - stale_ms => {
+            // The request that claimed it died: take it over, once.
+            let taken = sqlx::query(
+                "UPDATE idempotency_keys SET created_at = $3
+                 WHERE client_id = $1 AND key = $2 AND created_at = $4 AND status IS NULL",
+            )
+            .bind(client_id)
+            .bind(key)
+            .bind(now)
+            .bind(created_at)
+            .execute(pool)
+            .await?;
+            Ok(if taken.rows_affected() == 1 {
+                IdempotencyBegin::Started
+            } else {
+                IdempotencyBegin::InFlight
+            })
+        }
+        _ => Ok(IdempotencyBegin::InFlight),
+    }
+}
+
+/// See [`crate::store::Bookings::idempotency_finish`].
+pub(super) async fn finish(pool: &AnyPool, record: &IdempotencyRecord) -> StoreResult<()> {
+    let mut conn = pool.acquire().await?;
+    finish_key(&mut conn, record).await
+}
+
+/// See [`crate::store::Bookings::idempotency_abandon`].
+pub(super) async fn abandon(pool: &AnyPool, client_id: &str, key: &str) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND status IS NULL",
+    )
+    .bind(client_id)
+    .bind(key)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records the response of a key, in the caller's transaction or connection.
+pub(super) async fn finish_key(
+    conn: &mut sqlx::AnyConnection,
+    record: &IdempotencyRecord,
+) -> StoreResult<()> {
+    let result = sqlx::query(
+        "UPDATE idempotency_keys SET status = $3, response = $4 WHERE client_id = $1 AND key = $2",
+    )
+    .bind(&record.client_id)
+    .bind(&record.key)
+    .bind(i64::from(record.status))
+    .bind(&record.response)
+    .execute(&mut *conn)
+    .await?;
+    expect_one(&result)
+}
