@@ -95,6 +95,12 @@ pub enum ApiError {
     /// The first request with this Idempotency-Key is still being processed.
     #[error("a request with this Idempotency-Key is still in flight; retry shortly")]
     IdempotencyKeyInFlight,
+    /// `If-Match` names a version that is no longer current.
+    #[error("the appointment changed since that version; read it again")]
+    PreconditionFailed,
+    /// The appointment is cancelled or completed: it cannot change any more.
+    #[error("the appointment is {0} and cannot change")]
+    NotActive(&'static str),
     /// The body exceeds the size limit.
     #[error("request body is too large")]
     PayloadTooLarge,
@@ -130,6 +136,8 @@ impl ApiError {
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::SlotUnavailable => (StatusCode::CONFLICT, "slot-unavailable"),
             Self::SlotExpired => (StatusCode::GONE, "slot-expired"),
+            Self::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition-failed"),
+            Self::NotActive(_) => (StatusCode::CONFLICT, "appointment-not-active"),
             Self::InvalidSlot => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-slot"),
             Self::AppointmentExists(_) => (StatusCode::CONFLICT, "appointment-exists"),
             Self::AbsenceOverAppointments(_) => (StatusCode::CONFLICT, "absence-over-appointments"),
@@ -235,6 +243,15 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict {
+                constraint: "version",
+            } => Self::PreconditionFailed,
+            StoreError::Conflict {
+                constraint: "appointment_completed",
+            } => Self::NotActive("completed"),
+            StoreError::Conflict {
+                constraint: "appointment_cancelled" | "appointment_not_confirmed",
+            } => Self::NotActive("not confirmed"),
             StoreError::Conflict { constraint } => Self::Conflict {
                 code: "conflict",
                 detail: format!("the change conflicts with existing data ({constraint})"),

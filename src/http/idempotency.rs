@@ -48,6 +48,9 @@ impl Captured {
 
     /// The problem document of an error.
     pub fn error(err: &ApiError) -> Self {
+        if let ApiError::Internal(cause) = err {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
         let problem = err.problem();
         Self {
             status: problem.status,
@@ -175,4 +178,33 @@ impl IntoResponse for Captured {
     fn into_response(self) -> Response {
         Captured::into_response(self, false)
     }
+}
+
+/// Runs an unsafe request under its `Idempotency-Key`, if it has one: replays or refuses
+/// duplicates, otherwise runs `work` and stores its answer (errors included, except ours).
+pub async fn run<F, Fut>(
+    state: &AppState,
+    client_id: &str,
+    key: Option<String>,
+    fingerprint: impl FnOnce() -> String,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Captured, ApiError>>,
+{
+    let Some(key) = key else {
+        return Ok(match work(None).await {
+            Ok(captured) => captured.into_response(false),
+            Err(err) => err.into_response(),
+        });
+    };
+    if let Claim::Answer(response) = claim(state, client_id, &key, &fingerprint()).await? {
+        return Ok(response);
+    }
+    let captured = work(Some(key.clone()))
+        .await
+        .unwrap_or_else(|err| Captured::error(&err));
+    settle(state, client_id, &key, &captured).await;
+    Ok(captured.into_response(false))
 }

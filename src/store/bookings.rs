@@ -122,6 +122,37 @@ pub enum IdempotencyBegin {
     Mismatch,
 }
 
+/// Who acts on an appointment: the protocol client that booked it, or the expert's firm.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    /// A protocol client (its own bookings).
+    Client(&'a str),
+    /// A firm (its experts' appointments).
+    Firm(&'a str),
+}
+
+/// Where and when an appointment moves to.
+#[derive(Debug, Clone)]
+pub struct Move {
+    /// New expert.
+    pub expert_id: String,
+    /// Firm of the new expert.
+    pub firm_id: String,
+    /// New start.
+    pub start: DateTime<Utc>,
+    /// New end.
+    pub end: DateTime<Utc>,
+    /// New mode.
+    pub mode: Mode,
+    /// New expertise type.
+    pub expertise_type: ExpertiseType,
+    /// New place.
+    pub place: Option<Place>,
+}
+
+/// Edits the client-owned details of an appointment (contact, comment, claim reference).
+pub type DetailsEdit = dyn Fn(&mut Appointment) + Send + Sync;
+
 /// Filter of a firm's appointment list.
 #[derive(Debug, Clone, Default)]
 pub struct AppointmentFilter {
@@ -199,6 +230,42 @@ pub trait Bookings: Send + Sync + 'static {
         absence: &NewAbsence,
         force: bool,
     ) -> StoreResult<AbsenceOutcome>;
+
+    /// Cancels an appointment (idempotent: a cancelled one is returned as it is). A firm's
+    /// cancellation records an `appointment.cancelled` event in the same transaction.
+    /// A completed appointment is a `Conflict { constraint: "appointment_completed" }`.
+    async fn cancel_appointment(
+        &self,
+        owner: Owner<'_>,
+        id: &str,
+        cancellation: &Cancellation,
+    ) -> StoreResult<Appointment>;
+
+    /// Marks one of a firm's appointments completed (idempotent) and records an
+    /// `appointment.completed` event. A cancelled one is a
+    /// `Conflict { constraint: "appointment_cancelled" }`.
+    async fn complete_appointment(&self, firm_id: &str, id: &str) -> StoreResult<Appointment>;
+
+    /// Applies `edit` to a client's appointment and bumps its version, if its version is
+    /// still `if_version` (when given): otherwise `Conflict { constraint: "version" }`.
+    async fn update_details(
+        &self,
+        client_id: &str,
+        id: &str,
+        if_version: Option<i64>,
+        edit: &DetailsEdit,
+    ) -> StoreResult<Appointment>;
+
+    /// Moves a client's CONFIRMED appointment to a new slot, atomically: the new slot is
+    /// re-checked (with the appointment itself left out of its expert's calendar) and the row
+    /// updated in one transaction; on any failure the appointment is untouched.
+    async fn reschedule(
+        &self,
+        client_id: &str,
+        id: &str,
+        to: &Move,
+        recheck: &Recheck,
+    ) -> Result<Appointment, BookError>;
 
     /// Claims an idempotency key for a request identified by `request_hash`. Keys older than
     /// `ttl_ms` are forgotten; an in-flight key older than `stale_ms` is taken over.

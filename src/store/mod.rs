@@ -18,8 +18,8 @@ use crate::domain::expert::ExpertProfile;
 use crate::domain::firm::FirmProfile;
 
 pub use bookings::{
-    AbsenceOutcome, Appointment, AppointmentFilter, BookError, Bookings, Busy, IdempotencyBegin,
-    IdempotencyRecord, Recheck, Schedule,
+    AbsenceOutcome, Appointment, AppointmentFilter, BookError, Bookings, Busy, DetailsEdit,
+    IdempotencyBegin, IdempotencyRecord, Move, Owner, Recheck, Schedule,
 };
 pub use migrate::hex;
 pub use sql::SqlStore;

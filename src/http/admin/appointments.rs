@@ -4,24 +4,28 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::appointment::AppointmentStatus;
+use crate::domain::appointment::{Actor, Cancellation};
 use crate::http::auth::FirmAdmin;
 use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::ApiJson;
 use crate::http::extract::{ApiQuery, PageQuery, Paged, encode_cursor};
-use crate::http::protocol::{AppointmentView, view_of};
+use crate::http::protocol::{AppointmentView, CancellationRequest, captured_view, view_of};
 use crate::http::state::AppState;
-use crate::store::AppointmentFilter;
+use crate::store::{AppointmentFilter, Owner};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_appointments))
         .routes(routes!(get_appointment))
+        .routes(routes!(cancel_appointment))
+        .routes(routes!(complete_appointment))
 }
 
 /// Filters of the firm's appointment list.
@@ -89,4 +93,60 @@ async fn get_appointment(
     let appointment = state.store.firm_appointment(&admin.firm_id, &id).await?;
     let view = view_of(&state, &appointment).await?;
     Ok(([(header::ETAG, view.etag())], Json(view)))
+}
+
+/// Cancels one of the caller's appointments (the expert cannot come, say). Claims IA is told
+/// by an `appointment.cancelled` event. Cancelling again returns the same result.
+#[utoipa::path(post, path = "/appointments/{id}/cancellation", tag = "admin",
+    security(("firmToken" = [])),
+    params(("id" = String, Path, description = "Appointment id")),
+    request_body = CancellationRequest,
+    responses((status = 200, body = AppointmentView), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn cancel_appointment(
+    admin: FirmAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<CancellationRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let cancellation = Cancellation {
+        reason: request.reason,
+        comment: request.comment,
+        by: Actor::Firm,
+        at: Utc::now(),
+    };
+    let appointment = state
+        .store
+        .cancel_appointment(Owner::Firm(&admin.firm_id), &id, &cancellation)
+        .await?;
+    tracing::info!(
+        firm_id = admin.firm_id,
+        appointment_id = id,
+        "appointment cancelled by the firm"
+    );
+    captured_view(&state, &appointment).await
+}
+
+/// Marks one of the caller's appointments completed; Claims IA is told by an
+/// `appointment.completed` event. Completing again returns the same result.
+#[utoipa::path(post, path = "/appointments/{id}/completion", tag = "admin",
+    security(("firmToken" = [])),
+    params(("id" = String, Path, description = "Appointment id")),
+    responses((status = 200, body = AppointmentView), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn complete_appointment(
+    admin: FirmAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let appointment = state
+        .store
+        .complete_appointment(&admin.firm_id, &id)
+        .await?;
+    tracing::info!(
+        firm_id = admin.firm_id,
+        appointment_id = id,
+        "appointment completed"
+    );
+    captured_view(&state, &appointment).await
 }

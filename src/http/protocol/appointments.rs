@@ -16,7 +16,7 @@ use crate::domain::text::{FreeText, Reference};
 use crate::http::auth::ClaimsIaClient;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiQuery, PageQuery, Paged, from_value};
-use crate::http::idempotency::{self, Captured, Claim};
+use crate::http::idempotency::{self, Captured};
 use crate::http::state::AppState;
 use crate::store::{Appointment, BookError};
 
@@ -59,24 +59,17 @@ pub async fn book(
 ) -> ApiResult<Response> {
     let key = idempotency::key_of(&headers)?;
     let request: BookingRequest = from_value(body.clone())?;
-    let Some(key) = key else {
-        return Ok(match book_once(&state, &client, &request, None).await {
-            Ok(captured) => captured.into_response(false),
-            Err(err) => err.into_response(),
-        });
-    };
-    let fingerprint = idempotency::fingerprint("POST", "/v1/appointments", &body);
-    if let Claim::Answer(response) =
-        idempotency::claim(&state, &client.id, &key, &fingerprint).await?
-    {
-        return Ok(response);
-    }
-    let captured = match book_once(&state, &client, &request, Some(&key)).await {
-        Ok(captured) => return Ok(captured.into_response(false)),
-        Err(err) => Captured::error(&err),
-    };
-    idempotency::settle(&state, &client.id, &key, &captured).await;
-    Ok(captured.into_response(false))
+    idempotency::run(
+        &state,
+        &client.id,
+        key,
+        || idempotency::fingerprint("POST", "/v1/appointments", &body),
+        |key| {
+            let (state, client, request) = (&state, &client, &request);
+            async move { book_once(state, client, request, key.as_deref()).await }
+        },
+    )
+    .await
 }
 
 /// One booking attempt. A success is recorded under the idempotency key inside the booking
@@ -87,17 +80,8 @@ async fn book_once(
     request: &BookingRequest,
     key: Option<&str>,
 ) -> Result<Captured, ApiError> {
-    if request.slot_id.len() > MAX_SLOT_ID {
-        return Err(ApiError::InvalidSlot);
-    }
     let now = Utc::now();
-    let offer = state
-        .slots
-        .verify(&request.slot_id, &client.id, now)
-        .map_err(|e| match e {
-            SlotTokenError::Invalid => ApiError::InvalidSlot,
-            SlotTokenError::Expired => ApiError::SlotExpired,
-        })?;
+    let offer = verify_offer(state, client, &request.slot_id, now)?;
     let snapshot = state.directory.current(state.store.as_ref()).await?;
     let index = snapshot
         .directory
@@ -123,21 +107,7 @@ async fn book_once(
         ],
     );
     let record = key.map(|k| captured.record(&client.id, k));
-    let settings = state.config.engine.settings();
-    let recheck = move |schedule: &crate::store::Schedule| {
-        schedule.expert.profile.active
-            && crate::engine::check_slot(
-                &schedule.expert.profile,
-                &super::calendar(&schedule.absences, &schedule.appointments),
-                offer.expertise_type,
-                offer.place.as_ref().and_then(|p| p.geo).as_ref(),
-                DateTime::from_timestamp_millis(offer.start_ms).unwrap_or_default(),
-                DateTime::from_timestamp_millis(offer.end_ms).unwrap_or_default(),
-                now,
-                &settings,
-            )
-            .is_ok()
-    };
+    let recheck = recheck_for(offer, now, state.config.engine.settings());
     match state
         .store
         .book(&appointment, &recheck, record.as_ref())
@@ -155,6 +125,54 @@ async fn book_once(
         Err(BookError::SlotUnavailable) => Err(ApiError::SlotUnavailable),
         Err(BookError::AppointmentExists(id)) => Err(ApiError::AppointmentExists(id)),
         Err(BookError::Store(err)) => Err(err.into()),
+    }
+}
+
+/// The offer behind a slot id made to this client, or why not.
+pub(super) fn verify_offer(
+    state: &AppState,
+    client: &ClaimsIaClient,
+    slot_id: &str,
+    now: DateTime<Utc>,
+) -> Result<SlotOffer, ApiError> {
+    if slot_id.len() > MAX_SLOT_ID {
+        return Err(ApiError::InvalidSlot);
+    }
+    state
+        .slots
+        .verify(slot_id, &client.id, now)
+        .map_err(|e| match e {
+            SlotTokenError::Invalid => ApiError::InvalidSlot,
+            SlotTokenError::Expired => ApiError::SlotExpired,
+        })
+}
+
+/// The booking-time check of an offered slot against a schedule read in the transaction:
+/// the expert is still active and the slot still free by the engine's rules.
+pub(super) fn recheck_for(
+    offer: SlotOffer,
+    now: DateTime<Utc>,
+    settings: crate::engine::Settings,
+) -> impl Fn(&crate::store::Schedule) -> bool + Send + Sync {
+    move |schedule| {
+        let (Some(start), Some(end)) = (
+            DateTime::from_timestamp_millis(offer.start_ms),
+            DateTime::from_timestamp_millis(offer.end_ms),
+        ) else {
+            return false;
+        };
+        schedule.expert.profile.active
+            && crate::engine::check_slot(
+                &schedule.expert.profile,
+                &super::calendar(&schedule.absences, &schedule.appointments),
+                offer.expertise_type,
+                offer.place.as_ref().and_then(|p| p.geo).as_ref(),
+                start,
+                end,
+                now,
+                &settings,
+            )
+            .is_ok()
     }
 }
 

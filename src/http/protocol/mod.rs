@@ -2,6 +2,7 @@
 //! [`ClaimsIaClient`](super::auth::ClaimsIaClient).
 
 mod appointments;
+mod changes;
 mod search;
 pub mod slot_token;
 mod views;
@@ -14,6 +15,7 @@ use crate::engine::{Booked, Calendar, Interval};
 use crate::store::{Absence, Busy};
 
 pub use appointments::view_of;
+pub(crate) use changes::{CancellationRequest, captured_view};
 pub use views::{AppointmentView, ExpertRef};
 
 /// The protocol routes, relative to `/v1`.
@@ -21,7 +23,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search::search_slots))
         .routes(routes!(appointments::book, appointments::list_by_ref))
-        .routes(routes!(appointments::get_appointment))
+        .routes(routes!(appointments::get_appointment, changes::patch))
+        .routes(routes!(changes::cancel))
+        .routes(routes!(changes::reschedule))
 }
 
 /// The engine's view of stored absences and appointments.

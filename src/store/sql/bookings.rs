@@ -12,15 +12,15 @@ use super::rows::{
     placeholders,
 };
 use super::{
-    SqlStore, absence_from_row, absences, expert_from_row, idempotency, on_constraint, paginate,
-    to_json,
+    SqlStore, absence_from_row, absences, expert_from_row, idempotency, lifecycle, on_constraint,
+    paginate, to_json,
 };
-use crate::domain::appointment::AppointmentStatus;
+use crate::domain::appointment::{AppointmentStatus, Cancellation};
 use crate::domain::firm::NewAbsence;
 use crate::store::{
     AbsenceOutcome, Appointment, AppointmentFilter, Backend, BookError, Bookings, Busy,
-    IdempotencyBegin, IdempotencyRecord, Page, PageRequest, Recheck, Schedule, StoreError,
-    StoreResult,
+    DetailsEdit, IdempotencyBegin, IdempotencyRecord, Move, Owner, Page, PageRequest, Recheck,
+    Schedule, StoreError, StoreResult,
 };
 
 /// Maps the overlap and one-per-claim rules to booking errors.
@@ -62,7 +62,7 @@ impl SqlStore {
         }
     }
 
-    async fn schedule_in(
+    pub(super) async fn schedule_in(
         tx: &mut sqlx::AnyConnection,
         firm_id: &str,
         expert_id: &str,
@@ -337,6 +337,39 @@ impl Bookings for SqlStore {
         force: bool,
     ) -> StoreResult<AbsenceOutcome> {
         absences::create_absence(self, firm_id, expert_id, absence, force).await
+    }
+
+    async fn cancel_appointment(
+        &self,
+        owner: Owner<'_>,
+        id: &str,
+        cancellation: &Cancellation,
+    ) -> StoreResult<Appointment> {
+        lifecycle::cancel(self, owner, id, cancellation).await
+    }
+
+    async fn complete_appointment(&self, firm_id: &str, id: &str) -> StoreResult<Appointment> {
+        lifecycle::complete(self, firm_id, id).await
+    }
+
+    async fn update_details(
+        &self,
+        client_id: &str,
+        id: &str,
+        if_version: Option<i64>,
+        edit: &DetailsEdit,
+    ) -> StoreResult<Appointment> {
+        lifecycle::update_details(self, client_id, id, if_version, edit).await
+    }
+
+    async fn reschedule(
+        &self,
+        client_id: &str,
+        id: &str,
+        to: &Move,
+        recheck: &Recheck,
+    ) -> Result<Appointment, BookError> {
+        lifecycle::reschedule(self, client_id, id, to, recheck).await
     }
 
     async fn idempotency_begin(

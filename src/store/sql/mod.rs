@@ -7,6 +7,7 @@ mod absences;
 mod bookings;
 mod catalog;
 mod idempotency;
+mod lifecycle;
 mod rows;
 
 use chrono::{DateTime, TimeZone as _, Utc};

@@ -1,0 +1,209 @@
+//! Changes after booking: cancel, complete, edit details, reschedule. Each reads the row,
+//! changes it in Rust, and writes it back only if its version did not move meanwhile.
+
+use chrono::{Duration, Utc};
+use sqlx::AssertSqlSafe;
+
+use super::absences::record_event;
+use super::rows::{APPOINTMENT_COLUMNS, SCHEDULE_MARGIN_DAYS, appointment_from_row};
+use super::{SqlStore, on_constraint, to_json};
+use crate::domain::appointment::{Actor, AppointmentStatus, Cancellation};
+use crate::store::{
+    Appointment, BookError, DetailsEdit, Move, Owner, Recheck, StoreError, StoreResult,
+};
+
+fn conflict(constraint: &'static str) -> StoreError {
+    StoreError::Conflict { constraint }
+}
+
+/// The appointment `id` if `owner` may act on it.
+async fn load(
+    conn: &mut sqlx::AnyConnection,
+    owner: Owner<'_>,
+    id: &str,
+) -> StoreResult<Appointment> {
+    let (column, value) = match owner {
+        Owner::Client(client) => ("client_id", client),
+        Owner::Firm(firm) => ("firm_id", firm),
+    };
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE {column} = $1 AND id = $2"
+    )))
+    .bind(value)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    appointment_from_row(&row)
+}
+
+/// Writes `a` over the row whose version is still `a.version - 1`.
+async fn write(conn: &mut sqlx::AnyConnection, a: &Appointment) -> StoreResult<()> {
+    let geo = a.place.as_ref().and_then(|p| p.geo);
+    let result = sqlx::query(
+        "UPDATE appointments SET status = $3, version = $4, expert_id = $5, firm_id = $6,
+            start_at = $7, end_at = $8, mode = $9, expertise_type = $10, place = $11, lat = $12,
+            lon = $13, claim_ref = $14, contact = $15, comment = $16, cancellation = $17,
+            updated_at = $18
+         WHERE id = $1 AND version = $2",
+    )
+    .bind(&a.id)
+    .bind(a.version - 1)
+    .bind(a.status.as_str())
+    .bind(a.version)
+    .bind(&a.expert_id)
+    .bind(&a.firm_id)
+    .bind(a.start.timestamp_millis())
+    .bind(a.end.timestamp_millis())
+    .bind(a.mode.as_str())
+    .bind(a.expertise_type.as_str())
+    .bind(a.place.as_ref().map(to_json).transpose()?)
+    .bind(geo.map(|g| g.lat()))
+    .bind(geo.map(|g| g.lon()))
+    .bind(a.claim_ref.clone())
+    .bind(a.contact.as_ref().map(to_json).transpose()?)
+    .bind(a.comment.clone())
+    .bind(a.cancellation.as_ref().map(to_json).transpose()?)
+    .bind(a.updated_at.timestamp_millis())
+    .execute(&mut *conn)
+    .await
+    .map_err(on_constraint)?;
+    if result.rows_affected() == 0 {
+        return Err(conflict("version"));
+    }
+    Ok(())
+}
+
+/// Bumps the version and the change time.
+fn touch(a: &mut Appointment) {
+    a.version += 1;
+    a.updated_at = super::from_ms(Utc::now().timestamp_millis()).unwrap_or_else(|_| Utc::now());
+}
+
+/// See [`crate::store::Bookings::cancel_appointment`].
+pub(super) async fn cancel(
+    store: &SqlStore,
+    owner: Owner<'_>,
+    id: &str,
+    cancellation: &Cancellation,
+) -> StoreResult<Appointment> {
+    let mut tx = store.begin_write().await?;
+    let mut a = load(&mut tx, owner, id).await?;
+    match a.status {
+        AppointmentStatus::Cancelled => return Ok(a),
+        AppointmentStatus::Completed => return Err(conflict("appointment_completed")),
+        AppointmentStatus::Confirmed => {}
+    }
+    a.status = AppointmentStatus::Cancelled;
+    a.cancellation = Some(cancellation.clone());
+    touch(&mut a);
+    write(&mut tx, &a).await?;
+    if cancellation.by == Actor::Firm {
+        let data = serde_json::json!({ "reason": cancellation.reason, "by": cancellation.by });
+        record_event(&mut tx, "appointment.cancelled", &a.id, &data).await?;
+    }
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// See [`crate::store::Bookings::complete_appointment`].
+pub(super) async fn complete(
+    store: &SqlStore,
+    firm_id: &str,
+    id: &str,
+) -> StoreResult<Appointment> {
+    let mut tx = store.begin_write().await?;
+    let mut a = load(&mut tx, Owner::Firm(firm_id), id).await?;
+    match a.status {
+        AppointmentStatus::Completed => return Ok(a),
+        AppointmentStatus::Cancelled => return Err(conflict("appointment_cancelled")),
+        AppointmentStatus::Confirmed => {}
+    }
+    a.status = AppointmentStatus::Completed;
+    touch(&mut a);
+    write(&mut tx, &a).await?;
+    record_event(
+        &mut tx,
+        "appointment.completed",
+        &a.id,
+        &serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// See [`crate::store::Bookings::update_details`].
+pub(super) async fn update_details(
+    store: &SqlStore,
+    client_id: &str,
+    id: &str,
+    if_version: Option<i64>,
+    edit: &DetailsEdit,
+) -> StoreResult<Appointment> {
+    let mut tx = store.begin_write().await?;
+    let mut a = load(&mut tx, Owner::Client(client_id), id).await?;
+    if if_version.is_some_and(|v| v != a.version) {
+        return Err(conflict("version"));
+    }
+    edit(&mut a);
+    touch(&mut a);
+    write(&mut tx, &a).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// See [`crate::store::Bookings::reschedule`].
+pub(super) async fn reschedule(
+    store: &SqlStore,
+    client_id: &str,
+    id: &str,
+    to: &Move,
+    recheck: &Recheck,
+) -> Result<Appointment, BookError> {
+    let mut tx = store.begin_write().await?;
+    sqlx::query(store.lock_expert_sql())
+        .bind(&to.expert_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    let mut a = load(&mut tx, Owner::Client(client_id), id).await?;
+    if a.status != AppointmentStatus::Confirmed {
+        return Err(conflict("appointment_not_confirmed").into());
+    }
+    let margin = Duration::days(SCHEDULE_MARGIN_DAYS);
+    let schedule = SqlStore::schedule_in(
+        &mut tx,
+        &to.firm_id,
+        &to.expert_id,
+        to.start - margin,
+        to.end + margin,
+    )
+    .await?
+    .map(|mut schedule| {
+        // The appointment being moved does not block its own new time.
+        schedule.appointments.retain(|busy| busy.id != a.id);
+        schedule
+    });
+    if !schedule.as_ref().is_some_and(recheck) {
+        return Err(BookError::SlotUnavailable);
+    }
+    a.expert_id.clone_from(&to.expert_id);
+    a.firm_id.clone_from(&to.firm_id);
+    a.start = to.start;
+    a.end = to.end;
+    a.mode = to.mode;
+    a.expertise_type = to.expertise_type;
+    a.place.clone_from(&to.place);
+    touch(&mut a);
+    match write(&mut tx, &a).await {
+        Err(StoreError::Conflict {
+            constraint: "appointments_no_overlap",
+        }) => {
+            return Err(BookError::SlotUnavailable);
+        }
+        other => other?,
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(a)
+}
