@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{Absence, Expert, Page, PageRequest, StoreError, StoreResult};
+use super::{Absence, Event, Expert, Page, PageRequest, StoreError, StoreResult};
 use crate::domain::appointment::{AppointmentStatus, Cancellation, Contact, Mode};
 use crate::domain::firm::NewAbsence;
 use crate::domain::{ExpertiseType, GeoPoint, Place};
@@ -266,6 +266,10 @@ pub trait Bookings: Send + Sync + 'static {
         to: &Move,
         recheck: &Recheck,
     ) -> Result<Appointment, BookError>;
+
+    /// Events about a client's appointments after the cursor `after`, in the order their
+    /// transactions committed (never skipping one).
+    async fn events(&self, client_id: &str, after: i64, limit: u32) -> StoreResult<Vec<Event>>;
 
     /// Claims an idempotency key for a request identified by `request_hash`. Keys older than
     /// `ttl_ms` are forgotten; an in-flight key older than `stale_ms` is taken over.

@@ -22,6 +22,7 @@ pub use bookings::{
     IdempotencyBegin, IdempotencyRecord, Move, Owner, Recheck, Schedule,
 };
 pub use migrate::hex;
+pub use sql::Event;
 pub use sql::SqlStore;
 
 /// Which database engine a store runs on.

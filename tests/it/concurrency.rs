@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestDb, days_ahead, open_expert};
 
 /// A genuine VISIO offer for `expert_id` at `start`, as a search would have made it.
-async fn offer(
+pub async fn offer(
     app: &TestApp,
     key: &str,
     expert_id: &str,

@@ -7,6 +7,7 @@ mod cli;
 mod concurrency;
 mod engine;
 mod errors;
+mod events;
 mod helpers;
 mod openapi;
 mod protocol;

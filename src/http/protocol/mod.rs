@@ -3,6 +3,7 @@
 
 mod appointments;
 mod changes;
+mod events;
 mod search;
 pub mod slot_token;
 mod views;
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(appointments::get_appointment, changes::patch))
         .routes(routes!(changes::cancel))
         .routes(routes!(changes::reschedule))
+        .routes(routes!(events::list_events))
 }
 
 /// The engine's view of stored absences and appointments.

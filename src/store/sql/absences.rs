@@ -3,30 +3,12 @@
 use chrono::Utc;
 use sqlx::AssertSqlSafe;
 
+use super::events::record_event;
 use super::rows::{APPOINTMENT_COLUMNS, appointment_from_row};
-use super::{SqlStore, absence_from_row, new_id, now_ms, to_json};
+use super::{SqlStore, absence_from_row, new_id, to_json};
 use crate::domain::appointment::{Actor, AppointmentStatus, Cancellation, CancellationReason};
 use crate::domain::firm::NewAbsence;
 use crate::store::{AbsenceOutcome, StoreError, StoreResult};
-
-/// Appends an event in the caller's transaction.
-pub(super) async fn record_event(
-    tx: &mut sqlx::AnyConnection,
-    kind: &str,
-    appointment_id: &str,
-    data: &serde_json::Value,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO events (type, appointment_id, data, occurred_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(kind)
-    .bind(appointment_id)
-    .bind(data.to_string())
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
 
 /// See [`crate::store::Bookings::create_absence`].
 pub(super) async fn create_absence(
@@ -84,7 +66,14 @@ pub(super) async fn create_absence(
         .execute(&mut *tx)
         .await?;
         let data = serde_json::json!({ "reason": cancellation.reason, "by": cancellation.by });
-        record_event(&mut tx, "appointment.cancelled", &appointment.id, &data).await?;
+        record_event(
+            store,
+            &mut tx,
+            "appointment.cancelled",
+            &appointment.id,
+            &data,
+        )
+        .await?;
         appointment.status = AppointmentStatus::Cancelled;
         appointment.version += 1;
         appointment.cancellation = Some(cancellation);

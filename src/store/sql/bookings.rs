@@ -12,8 +12,8 @@ use super::rows::{
     placeholders,
 };
 use super::{
-    SqlStore, absence_from_row, absences, expert_from_row, idempotency, lifecycle, on_constraint,
-    paginate, to_json,
+    SqlStore, absence_from_row, absences, events, expert_from_row, idempotency, lifecycle,
+    on_constraint, paginate, to_json,
 };
 use crate::domain::appointment::{AppointmentStatus, Cancellation};
 use crate::domain::firm::NewAbsence;
@@ -370,6 +370,15 @@ impl Bookings for SqlStore {
         recheck: &Recheck,
     ) -> Result<Appointment, BookError> {
         lifecycle::reschedule(self, client_id, id, to, recheck).await
+    }
+
+    async fn events(
+        &self,
+        client_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::store::Event>> {
+        events::list(self, client_id, after, limit).await
     }
 
     async fn idempotency_begin(

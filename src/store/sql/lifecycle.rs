@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use sqlx::AssertSqlSafe;
 
-use super::absences::record_event;
+use super::events::record_event;
 use super::rows::{APPOINTMENT_COLUMNS, SCHEDULE_MARGIN_DAYS, appointment_from_row};
 use super::{SqlStore, on_constraint, to_json};
 use crate::domain::appointment::{Actor, AppointmentStatus, Cancellation};
@@ -100,7 +100,7 @@ pub(super) async fn cancel(
     write(&mut tx, &a).await?;
     if cancellation.by == Actor::Firm {
         let data = serde_json::json!({ "reason": cancellation.reason, "by": cancellation.by });
-        record_event(&mut tx, "appointment.cancelled", &a.id, &data).await?;
+        record_event(store, &mut tx, "appointment.cancelled", &a.id, &data).await?;
     }
     tx.commit().await?;
     Ok(a)
@@ -123,6 +123,7 @@ pub(super) async fn complete(
     touch(&mut a);
     write(&mut tx, &a).await?;
     record_event(
+        store,
         &mut tx,
         "appointment.completed",
         &a.id,

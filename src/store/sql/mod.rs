@@ -6,6 +6,8 @@
 mod absences;
 mod bookings;
 mod catalog;
+mod events;
+pub use events::StoredEvent as Event;
 mod idempotency;
 mod lifecycle;
 mod rows;
