@@ -8,6 +8,7 @@ mod docs;
 pub mod error;
 pub mod extract;
 mod health;
+mod ics;
 pub mod idempotency;
 mod middleware;
 pub mod protocol;
@@ -67,6 +68,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .nest("/v1", protocol::router())
         .nest("/admin/v1", admin::router())
+        .merge(admin::feed_router())
 }
 
 /// The OpenAPI document generated from the handlers.

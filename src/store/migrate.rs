@@ -24,9 +24,10 @@ macro_rules! migrations {
     };
 }
 
-pub(super) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_init", 2 "0002_appointments");
+pub(super) const SQLITE: &[Migration] =
+    migrations!("sqlite": 1 "0001_init", 2 "0002_appointments", 3 "0003_calendar_feeds");
 pub(super) const POSTGRES: &[Migration] =
-    migrations!("postgres": 1 "0001_init", 2 "0002_appointments");
+    migrations!("postgres": 1 "0001_init", 2 "0002_appointments", 3 "0003_calendar_feeds");
 
 /// Applies, in one transaction under the engine's write lock, every migration of `backend`
 /// not yet recorded in the database.

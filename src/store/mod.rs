@@ -193,6 +193,19 @@ pub trait Catalog: Send + Sync + 'static {
     /// Marks one of a firm's experts inactive (idempotent).
     async fn deactivate_expert(&self, firm_id: &str, expert_id: &str) -> StoreResult<()>;
 
+    /// Sets the calendar feed token (its hash) of one of a firm's experts, replacing (and so
+    /// revoking) any previous one.
+    async fn set_calendar_feed(
+        &self,
+        firm_id: &str,
+        expert_id: &str,
+        token_hash: &[u8],
+    ) -> StoreResult<()>;
+    /// Revokes the calendar feed of one of a firm's experts (idempotent).
+    async fn revoke_calendar_feed(&self, firm_id: &str, expert_id: &str) -> StoreResult<()>;
+    /// The (firm id, expert id) a feed token hash opens, if any.
+    async fn calendar_feed(&self, token_hash: &[u8]) -> StoreResult<Option<(String, String)>>;
+
     /// Version of the expert catalogue, bumped by every firm or expert change.
     async fn catalog_version(&self) -> StoreResult<i64>;
     /// Every active expert with the name of its firm (to build the search directory).

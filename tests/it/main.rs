@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod calendar;
 mod changes;
 mod cli;
 mod concurrency;

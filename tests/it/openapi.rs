@@ -6,10 +6,11 @@ use serde_json::Value;
 use crate::helpers::{TestApp, assert_problem};
 
 /// Routes the contract makes public.
-const PUBLIC: [(&str, &str); 3] = [
+const PUBLIC: [(&str, &str); 4] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/admin/v1/token"),
+    ("get", "/feeds/{file}"),
 ];
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod absences;
 mod appointments;
+mod calendar;
 mod experts;
 mod firm;
 mod token;
@@ -22,6 +23,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(experts::router())
         .merge(absences::router())
         .merge(appointments::router())
+        .merge(calendar::router())
+}
+
+/// The public, token-authenticated calendar feed route.
+pub fn feed_router() -> OpenApiRouter<AppState> {
+    calendar::feed_router()
 }
 
 /// RFC 3339 rendering of an instant in a time zone (seconds precision, explicit offset).

@@ -249,6 +249,48 @@ impl Catalog for SqlStore {
         Ok(())
     }
 
+    async fn set_calendar_feed(
+        &self,
+        firm_id: &str,
+        expert_id: &str,
+        token_hash: &[u8],
+    ) -> StoreResult<()> {
+        self.expert(firm_id, expert_id).await?;
+        sqlx::query(
+            "INSERT INTO calendar_feeds (expert_id, firm_id, token_hash, created_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (expert_id) DO UPDATE SET token_hash = $3, created_at = $4",
+        )
+        .bind(expert_id)
+        .bind(firm_id)
+        .bind(token_hash.to_vec())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn revoke_calendar_feed(&self, firm_id: &str, expert_id: &str) -> StoreResult<()> {
+        self.expert(firm_id, expert_id).await?;
+        sqlx::query("DELETE FROM calendar_feeds WHERE firm_id = $1 AND expert_id = $2")
+            .bind(firm_id)
+            .bind(expert_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn calendar_feed(&self, token_hash: &[u8]) -> StoreResult<Option<(String, String)>> {
+        let row =
+            sqlx::query("SELECT firm_id, expert_id FROM calendar_feeds WHERE token_hash = $1")
+                .bind(token_hash.to_vec())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .transpose()
+    }
+
     async fn catalog_version(&self) -> StoreResult<i64> {
         let row = sqlx::query("SELECT version FROM catalog_version WHERE id = 1")
             .fetch_one(&self.pool)
