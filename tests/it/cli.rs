@@ -172,3 +172,69 @@ async fn the_demo_commands_work_as_printed() {
     assert!(stdout.contains("Cabinet Démo Expertises"), "{stdout}");
     assert_eq!(stdout.matches("\"displayName\"").count(), 5, "{stdout}");
 }
+
+#[tokio::test]
+async fn serve_logs_json_lines_and_stops_cleanly_on_sigterm() {
+    use std::io::BufRead;
+    let db = fresh_db().await;
+    let mut server = Command::new(env!("CARGO_BIN_EXE_creneau"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--database-url",
+            &db.url,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server logs before listening")
+            .unwrap();
+        let event: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if event["message"] == "listening" {
+            break event["address"].as_str().unwrap().to_owned();
+        }
+    };
+    let health = reqwest::get(format!("http://{address}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let request_id = health.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || server.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let rest: Vec<Value> = lines
+        .map_while(Result::ok)
+        .map(|l| serde_json::from_str(&l).unwrap())
+        .collect();
+    let logged_request = rest
+        .iter()
+        .any(|e| e["span"]["id"] == request_id.as_str() || e.to_string().contains(&request_id));
+    assert!(
+        logged_request,
+        "the request id is in the request's log line: {rest:?}"
+    );
+    assert!(rest.iter().any(|e| {
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("shutdown requested"))
+    }));
+}
