@@ -15,8 +15,10 @@ use crate::domain::appointment::{Actor, Cancellation};
 use crate::http::auth::FirmAdmin;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::ApiJson;
-use crate::http::extract::{ApiQuery, PageQuery, Paged, encode_cursor};
-use crate::http::protocol::{AppointmentView, CancellationRequest, captured_view, view_of};
+use crate::http::extract::{ApiQuery, PageQuery, Paged};
+use crate::http::protocol::{
+    AppointmentView, CancellationRequest, captured_view, page_of_views, view_of,
+};
 use crate::http::state::AppState;
 use crate::store::{AppointmentFilter, Owner};
 
@@ -71,14 +73,7 @@ async fn list_appointments(
         .store
         .firm_appointments(&admin.firm_id, &filter, &page)
         .await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for appointment in &page.items {
-        items.push(view_of(&state, appointment).await?);
-    }
-    Ok(Json(Paged {
-        items,
-        next_cursor: page.next_after.as_deref().map(encode_cursor),
-    }))
+    Ok(Json(page_of_views(&state, page).await?))
 }
 
 /// One of the caller's appointments.

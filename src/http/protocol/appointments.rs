@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::slot_token::{SlotOffer, SlotTokenError};
 use super::views::{AppointmentView, ExpertRef};
-use crate::domain::appointment::{AppointmentStatus, Contact, Mode};
+use crate::domain::appointment::{AppointmentStatus, Contact};
 use crate::domain::text::{FreeText, Reference};
 use crate::http::auth::ClaimsIaClient;
 use crate::http::error::{ApiError, ApiResult, Problem};
@@ -155,10 +155,7 @@ pub(super) fn recheck_for(
     settings: crate::engine::Settings,
 ) -> impl Fn(&crate::store::Schedule) -> bool + Send + Sync {
     move |schedule| {
-        let (Some(start), Some(end)) = (
-            DateTime::from_timestamp_millis(offer.start_ms),
-            DateTime::from_timestamp_millis(offer.end_ms),
-        ) else {
+        let Some((start, end)) = offer.times() else {
             return false;
         };
         schedule.expert.profile.active
@@ -183,7 +180,7 @@ fn new_appointment(
     firm_id: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<Appointment> {
-    let instant = |ms| DateTime::from_timestamp_millis(ms).ok_or(ApiError::InvalidSlot);
+    let (start, end) = offer.times().ok_or(ApiError::InvalidSlot)?;
     Ok(Appointment {
         id: uuid::Uuid::now_v7().to_string(),
         firm_id: firm_id.to_owned(),
@@ -191,13 +188,9 @@ fn new_appointment(
         client_id: client_id.to_owned(),
         status: AppointmentStatus::Confirmed,
         version: 1,
-        start: instant(offer.start_ms)?,
-        end: instant(offer.end_ms)?,
-        mode: if offer.expertise_type.is_remote() {
-            Mode::Remote
-        } else {
-            Mode::OnSite
-        },
+        start,
+        end,
+        mode: offer.mode(),
         expertise_type: offer.expertise_type,
         place: offer.place.clone(),
         claims_ia_ref: request.claims_ia_ref.to_string(),
@@ -276,15 +269,23 @@ pub async fn list_by_ref(
         .store
         .client_appointments_by_ref(&client.id, &query.claims_ia_ref, &page)
         .await?;
+    Ok(Json(page_of_views(&state, page).await?))
+}
+
+/// Renders a page of appointments (each with its expert).
+pub async fn page_of_views(
+    state: &AppState,
+    page: crate::store::Page<Appointment>,
+) -> ApiResult<Paged<AppointmentView>> {
     let mut items = Vec::with_capacity(page.items.len());
     for appointment in &page.items {
-        items.push(view_of(&state, appointment).await?);
+        items.push(view_of(state, appointment).await?);
     }
-    Ok(Json(Paged {
+    Ok(Paged {
         items,
         next_cursor: page
             .next_after
             .as_deref()
             .map(crate::http::extract::encode_cursor),
-    }))
+    })
 }

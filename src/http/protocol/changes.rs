@@ -4,14 +4,14 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::appointments::{recheck_for, verify_offer, view_of};
 use super::views::AppointmentView;
-use crate::domain::appointment::{Actor, Cancellation, CancellationReason, Contact, Mode};
+use crate::domain::appointment::{Actor, Cancellation, CancellationReason, Contact};
 use crate::domain::text::{FreeText, Reference};
 use crate::http::auth::ClaimsIaClient;
 use crate::http::error::{ApiError, ApiResult, Problem};
@@ -125,17 +125,13 @@ pub async fn reschedule(
                 .directory
                 .position(&offer.expert_id)
                 .ok_or(ApiError::SlotUnavailable)?;
-            let instant = |ms| DateTime::from_timestamp_millis(ms).ok_or(ApiError::InvalidSlot);
+            let (start, end) = offer.times().ok_or(ApiError::InvalidSlot)?;
             let to = Move {
                 expert_id: offer.expert_id.clone(),
                 firm_id: snapshot.firm_ids[index].clone(),
-                start: instant(offer.start_ms)?,
-                end: instant(offer.end_ms)?,
-                mode: if offer.expertise_type.is_remote() {
-                    Mode::Remote
-                } else {
-                    Mode::OnSite
-                },
+                start,
+                end,
+                mode: offer.mode(),
                 expertise_type: offer.expertise_type,
                 place: offer.place.clone(),
             };

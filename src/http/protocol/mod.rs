@@ -15,7 +15,7 @@ use super::state::AppState;
 use crate::engine::{Booked, Calendar, Interval};
 use crate::store::{Absence, Busy};
 
-pub use appointments::view_of;
+pub use appointments::{page_of_views, view_of};
 pub(crate) use changes::{CancellationRequest, captured_view};
 pub use views::{AppointmentView, ExpertRef};
 

@@ -37,6 +37,25 @@ pub struct SlotOffer {
     pub client_id: String,
 }
 
+impl SlotOffer {
+    /// Start and end as instants (`None` if out of range, which a signed offer never is).
+    pub fn times(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        Some((
+            DateTime::from_timestamp_millis(self.start_ms)?,
+            DateTime::from_timestamp_millis(self.end_ms)?,
+        ))
+    }
+
+    /// On site or remote, from the expertise type.
+    pub fn mode(&self) -> crate::domain::appointment::Mode {
+        if self.expertise_type.is_remote() {
+            crate::domain::appointment::Mode::Remote
+        } else {
+            crate::domain::appointment::Mode::OnSite
+        }
+    }
+}
+
 /// Why a slot id is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotTokenError {
