@@ -173,6 +173,16 @@ Try, once the server below is listening:
   curl -sS {base}/admin/v1/firm -H \"Authorization: Bearer $TOKEN\"
   curl -sS '{base}/admin/v1/experts?limit=5' -H \"Authorization: Bearer $TOKEN\"
 
+  # Claims IA, Etape 1 and 2: search slots for a water-damage claim in Paris 2e, book one.
+  SLOT=$(curl -sS -X POST {base}/v1/slot-searches -H \"Authorization: Bearer {api_key}\" \\
+      -H 'Content-Type: application/json' -d '{{\"insurer\": \"AXA\", \"insuredType\": \"PARTICULIER\",
+        \"claimType\": \"DDE\", \"expertiseType\": \"ESS\", \"stake\": {{\"total\": 4200.00}},
+        \"appointmentPlace\": {{\"address\": {{\"line1\": \"12 rue de la Paix\", \"postalCode\": \"75002\",
+        \"city\": \"Paris\"}}}}}}' | sed -E 's/^[^[]*\\[\\{{\"slotId\":\"([^\"]+)\".*/\\1/')
+  curl -sS -X POST {base}/v1/appointments -H \"Authorization: Bearer {api_key}\" \\
+      -H 'Content-Type: application/json' -H \"Idempotency-Key: demo-$RANDOM\" \\
+      -d \"{{\\\"slotId\\\": \\\"$SLOT\\\", \\\"claimsIaRef\\\": \\\"CIA-DEMO-$RANDOM\\\"}}\"
+
 API documentation: {base}/docs
 ",
         name = firm.profile.name,

@@ -83,6 +83,11 @@ async fn a_place_without_geo_is_located_by_its_postal_code() {
         answer["eligibleExperts"], 1,
         "75002 lies within 10 km of the base"
     );
+    // The offer carries the centroid, so the booking re-check sees the same place.
+    let slot = answer["slots"][0]["slotId"].as_str().unwrap();
+    let (status, booked) = app.book(&key, slot, "CIA-CENTROID").await;
+    assert_eq!(status, 201, "{booked}");
+    assert!(booked["appointmentPlace"]["geo"]["lat"].as_f64().is_some());
 
     body["appointmentPlace"]["address"]["postalCode"] = json!("99999");
     let (status, problem) = app

@@ -184,6 +184,13 @@ pub async fn search_slots(
     let now = Utc::now();
     let window = window(&request, now)?;
     let target = target(&request)?;
+    // The place as booked: with the coordinates the search used (the postal code centroid
+    // when the request had none), so the booking re-check and later travel see the same point.
+    let offered_place = target.as_ref().and_then(|t| {
+        let mut place = request.appointment_place.clone()?;
+        place.geo.get_or_insert(t.point);
+        Some(place)
+    });
     let query = Query {
         partner_kind: request.partner_kind,
         insurer: request.insurer.clone(),
@@ -221,11 +228,7 @@ pub async fn search_slots(
                 start_ms: slot.start.timestamp_millis(),
                 end_ms: slot.end.timestamp_millis(),
                 expertise_type: request.expertise_type,
-                place: if request.expertise_type.is_remote() {
-                    None
-                } else {
-                    request.appointment_place.clone()
-                },
+                place: offered_place.clone(),
                 expires_ms: expires.timestamp_millis(),
                 client_id: client.id.clone(),
             };
