@@ -51,3 +51,64 @@ async fn another_firm_gets_404_on_every_expert_and_absence_route_and_changes_not
     assert_eq!(after_absences, before_absences);
     assert_eq!(after_expert["active"], true);
 }
+
+#[tokio::test]
+async fn another_firm_gets_404_on_appointment_and_calendar_routes_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, token_a) = app.firm("Cabinet A").await;
+    let (_, token_b) = app.firm("Cabinet B").await;
+    let expert_id = app
+        .expert(&token_a, crate::helpers::open_expert("J. Martin"))
+        .await;
+    let key = app.api_key().await;
+    let answer = app
+        .search(
+            &key,
+            crate::helpers::search_body("VISIO", crate::helpers::days_ahead(3), 1),
+        )
+        .await;
+    let (status, booked) = app
+        .book(
+            &key,
+            answer["slots"][0]["slotId"].as_str().unwrap(),
+            "CIA-1",
+        )
+        .await;
+    assert_eq!(status, 201);
+    let appointment = format!(
+        "/admin/v1/appointments/{}",
+        booked["appointmentId"].as_str().unwrap()
+    );
+    let expert = format!("/admin/v1/experts/{expert_id}");
+
+    let attempts = [
+        ("GET", appointment.clone(), None),
+        (
+            "POST",
+            format!("{appointment}/cancellation"),
+            Some(json!({ "reason": "OTHER" })),
+        ),
+        ("POST", format!("{appointment}/completion"), None),
+        ("GET", format!("{expert}/calendar.ics"), None),
+        ("POST", format!("{expert}/calendar-feed"), None),
+        ("DELETE", format!("{expert}/calendar-feed"), None),
+    ];
+    for (method, path, body) in attempts {
+        let mut request = app
+            .http
+            .request(method.parse().unwrap(), app.url(&path))
+            .bearer_auth(&token_b);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 404, "{method} {path}");
+    }
+    let (_, list_b) = app
+        .call("GET", "/admin/v1/appointments", &token_b, None)
+        .await;
+    assert_eq!(list_b["items"], json!([]));
+    let (_, after) = app.call("GET", &appointment, &token_a, None).await;
+    assert_eq!(after["status"], "CONFIRMED");
+    assert_eq!(after["version"], 1);
+}
