@@ -35,6 +35,18 @@ pub struct Calendar {
     pub absences: Vec<Interval>,
     /// Confirmed appointments, sorted by start.
     pub appointments: Vec<Booked>,
+    /// The same entries in seconds, made once by [`Calendar::new`]: a calendar is built
+    /// once per expert and request, and read for many days. Edit the public lists by
+    /// building a new calendar: an entry changed in place is not seen by the engine.
+    seconds: Seconds,
+}
+
+/// A calendar's entries in whole seconds, with their longest lengths.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Seconds {
+    absences: Vec<Busy>,
+    appointments: Vec<Busy>,
+    reach: Reach,
 }
 
 impl Calendar {
@@ -42,9 +54,39 @@ impl Calendar {
     pub fn new(mut absences: Vec<Interval>, mut appointments: Vec<Booked>) -> Self {
         absences.sort_by_key(|a| (a.start, a.end));
         appointments.sort_by_key(|a| (a.start, a.end));
+        let mut seconds = Seconds::default();
+        let reach = convert(
+            &absences,
+            &appointments,
+            &mut seconds.absences,
+            &mut seconds.appointments,
+        );
+        seconds.reach = reach;
         Self {
             absences,
             appointments,
+            seconds,
+        }
+    }
+
+    /// The calendar in seconds as [`Calendar::new`] made it, unless the public lists
+    /// were replaced or resized since (then [`Calendar::convert`] must be used). Only
+    /// the lengths are compared: reading the lists themselves would cost the memory
+    /// accesses the copy saves.
+    pub(crate) fn sheet(&self) -> Option<Sheet<'_>> {
+        let s = &self.seconds;
+        (s.absences.len() == self.absences.len() && s.appointments.len() == self.appointments.len())
+            .then(|| self.own_sheet())
+    }
+
+    /// The calendar in seconds as [`Calendar::new`] made it, once [`Calendar::sheet`]
+    /// found it current.
+    pub(crate) fn own_sheet(&self) -> Sheet<'_> {
+        let s = &self.seconds;
+        Sheet {
+            absences: &s.absences,
+            appointments: &s.appointments,
+            reach: s.reach,
         }
     }
 }
@@ -102,27 +144,38 @@ pub(crate) struct Sheet<'a> {
 impl Calendar {
     /// Appends the calendar in seconds to the two lists and measures its longest entries.
     pub(crate) fn convert(&self, absences: &mut Vec<Busy>, appointments: &mut Vec<Busy>) -> Reach {
-        let mut reach = Reach::default();
-        for a in &self.absences {
-            let (start, end) = (a.start.timestamp(), a.end.timestamp());
-            reach.absence = reach.absence.max(end - start);
-            absences.push(Busy {
-                start,
-                end,
-                place: None,
-            });
-        }
-        for b in &self.appointments {
-            let (start, end) = (b.start.timestamp(), b.end.timestamp());
-            reach.appointment = reach.appointment.max(end - start);
-            appointments.push(Busy {
-                start,
-                end,
-                place: b.place,
-            });
-        }
-        reach
+        convert(&self.absences, &self.appointments, absences, appointments)
     }
+}
+
+/// Appends `from_absences` and `from_appointments` in seconds to the two lists and
+/// measures their longest entries.
+fn convert(
+    from_absences: &[Interval],
+    from_appointments: &[Booked],
+    absences: &mut Vec<Busy>,
+    appointments: &mut Vec<Busy>,
+) -> Reach {
+    let mut reach = Reach::default();
+    for a in from_absences {
+        let (start, end) = (a.start.timestamp(), a.end.timestamp());
+        reach.absence = reach.absence.max(end - start);
+        absences.push(Busy {
+            start,
+            end,
+            place: None,
+        });
+    }
+    for b in from_appointments {
+        let (start, end) = (b.start.timestamp(), b.end.timestamp());
+        reach.appointment = reach.appointment.max(end - start);
+        appointments.push(Busy {
+            start,
+            end,
+            place: b.place,
+        });
+    }
+    reach
 }
 
 /// The entries that may end after `after` and that start before `before`, given the

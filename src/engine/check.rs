@@ -41,14 +41,19 @@ pub fn check_slot(
         return Err(Blocker::FullyBooked);
     }
     let (mut absences, mut appointments) = (Vec::new(), Vec::new());
-    let reach = calendar.convert(&mut absences, &mut appointments);
-    let need = Need {
-        profile,
-        sheet: Sheet {
+    let sheet = if let Some(sheet) = calendar.sheet() {
+        sheet
+    } else {
+        let reach = calendar.convert(&mut absences, &mut appointments);
+        Sheet {
             absences: &absences,
             appointments: &appointments,
             reach,
-        },
+        }
+    };
+    let need = Need {
+        profile,
+        sheet,
         place,
         base_travel: base_travel(profile, place, settings),
         rough: false,

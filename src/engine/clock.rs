@@ -5,7 +5,7 @@
 //! of that date become instants without asking `chrono-tz` again, and the grid-aligned
 //! instants of the date can be stepped through.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// Stands for "minus infinity" in instant arithmetic (far from overflowing).
@@ -73,7 +73,7 @@ pub(crate) struct Frame {
 impl Frame {
     /// Describes `date` in `tz` (two offset look-ups, more on a DST day).
     pub fn new(tz: Tz, date: NaiveDate) -> Self {
-        let midnight = date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
+        let midnight = date.and_time(NaiveTime::MIN).and_utc().timestamp();
         let mut frame = Self {
             date,
             midnight,
@@ -140,6 +140,7 @@ impl Frame {
     /// The instant of local time `minute` (0 to 1440) of this date. A time that does not
     /// exist (DST gap) moves forward to the end of the gap; a time that happens twice
     /// gives the occurrence `pick` asks for.
+    #[inline]
     pub fn at(&self, minute: u16, pick: Pick) -> i64 {
         let naive = self.midnight + i64::from(minute) * 60;
         if self.len == 1 {
@@ -176,13 +177,37 @@ impl Frame {
 
     /// The first instant at or after `x` of this local date whose local minute of the day
     /// is a multiple of the grid (`grid` in seconds, a multiple of 60), if any.
+    #[inline]
     pub fn next_aligned(&self, x: i64, grid: i64) -> Option<i64> {
+        if self.parts_len == 1 {
+            // One offset all day, as on all but two days a year.
+            let Segment { from, to, offset } = self.parts[0];
+            let y = x.max(from);
+            let aligned = offset + (y - offset + grid - 1).div_euclid(grid) * grid;
+            return (aligned < to).then_some(aligned);
+        }
         self.parts[..self.parts_len].iter().find_map(|part| {
             let (from, to, base) = (part.from, part.to, part.offset);
             let y = x.max(from);
             let aligned = base + (y - base + grid - 1).div_euclid(grid) * grid;
             (aligned < to).then_some(aligned)
         })
+    }
+}
+
+impl Frame {
+    /// Calls `each` with every grid-aligned instant of this local date in `[from, to]`, in
+    /// order: within a constant-offset part they are `grid` apart, so stepping costs an
+    /// addition (`grid` in seconds, a multiple of 60).
+    pub fn each_aligned(&self, from: i64, to: i64, grid: i64, mut each: impl FnMut(i64)) {
+        for part in &self.parts[..self.parts_len] {
+            let (lo, end, base) = (from.max(part.from), part.to.min(to + 1), part.offset);
+            let mut at = base + (lo - base + grid - 1).div_euclid(grid) * grid;
+            while at < end {
+                each(at);
+                at += grid;
+            }
+        }
     }
 }
 

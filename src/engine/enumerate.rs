@@ -1,8 +1,10 @@
 //! Every free start of every eligible expert, one expert-day at a time.
 
-use chrono::{DateTime, Utc};
+use std::ops::Range;
 
-use super::clock::instant;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+
+use super::clock::{DAY, instant};
 use super::day::Scratch;
 use super::plan::Plan;
 
@@ -11,27 +13,74 @@ pub(crate) fn enumerate(plan: &mut Plan) -> Vec<(usize, DateTime<Utc>)> {
     let mut out = Vec::new();
     let mut scratch = Scratch::default();
     let mut spans = Vec::new();
+    let mut instants = Instants::default();
     let grid = plan.grid;
+    // Members mostly share a zone and a window: their days are looked up once.
+    let mut known = None;
     for m in 0..plan.members.len() {
         let member = &plan.members[m];
-        let (expert, days) = (
-            member.expert,
-            plan.zone_days(member.zone, member.lo, member.hi),
-        );
+        let key = (member.zone, member.lo, member.hi);
+        let days = match &known {
+            Some((k, days)) if *k == key => Range::clone(days),
+            _ => {
+                let days = plan.zone_days(key.0, key.1, key.2);
+                known = Some((key, days.clone()));
+                days
+            }
+        };
+        let expert = member.expert;
         plan.prepare(m);
         for day in days {
             let frame = plan.frame(m, day);
-            let need = plan.need(m, false);
+            let need = plan.day_need(m, day, false);
             spans.clear();
             need.free_spans(&frame, &mut scratch, &mut spans);
             for &(from, to) in &spans {
-                let mut next = frame.next_aligned(from, grid);
-                while let Some(start) = next.filter(|&s| s <= to) {
-                    out.push((expert, instant(start)));
-                    next = frame.next_aligned(start + 1, grid);
-                }
+                frame.each_aligned(from, to, grid, |start| {
+                    out.push((expert, instants.at(start)));
+                });
             }
+        }
+        if m == 0 {
+            // The first expert tells roughly how many pairs the others will have.
+            out.reserve(out.len() * plan.members.len());
         }
     }
     out
+}
+
+/// Turns instants in seconds, many of them on the same UTC day, into `DateTime`s: the
+/// date is worked out once per UTC day, the time of day by arithmetic.
+#[derive(Debug, Clone, Copy)]
+struct Instants {
+    day: i64,
+    date: Option<NaiveDate>,
+}
+
+impl Default for Instants {
+    fn default() -> Self {
+        Self {
+            day: i64::MIN,
+            date: None,
+        }
+    }
+}
+
+impl Instants {
+    /// The instant at `secs` seconds after the epoch, as [`instant`] gives it.
+    fn at(&mut self, secs: i64) -> DateTime<Utc> {
+        let day = secs.div_euclid(DAY);
+        if day != self.day {
+            self.day = day;
+            self.date = DateTime::from_timestamp(day * DAY, 0).map(|t| t.date_naive());
+        }
+        let second = u32::try_from(secs - day * DAY).unwrap_or(0);
+        match (
+            self.date,
+            NaiveTime::from_num_seconds_from_midnight_opt(second, 0),
+        ) {
+            (Some(date), Some(time)) => date.and_time(time).and_utc(),
+            _ => instant(secs),
+        }
+    }
 }

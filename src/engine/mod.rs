@@ -45,6 +45,7 @@ mod rules;
 mod search;
 mod spatial;
 mod travel;
+mod window;
 
 pub use calendar::{Booked, Calendar, Interval};
 pub use check::check_slot;

@@ -6,9 +6,10 @@ use chrono::{DateTime, Datelike as _, Days, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
 use super::calendar::{Busy, Calendar, Reach, Sheet};
-use super::clock::{Frame, instant, local_date, week_span};
+use super::clock::{Frame, local_date, week_span};
 use super::day::{Need, base_travel};
 use super::query::Query;
+use super::window::Window;
 use super::{Directory, Settings};
 use crate::domain::GeoPoint;
 use crate::domain::expert::ExpertProfile;
@@ -37,9 +38,23 @@ pub(crate) struct Member<'a> {
     pub hi: i64,
     /// Travel from the base to the place, in seconds (on site, with a base).
     pub base_travel: Option<i64>,
-    /// Where the calendar in seconds lies in the plan's lists, once converted.
-    sheet: Option<(usize, usize, Reach)>,
+    /// Where the member's day windows start in the plan's list, once built.
+    pub(super) windows: Option<usize>,
+    /// Per weekday from Monday, the start of the first working range and the end of the
+    /// last, in local minutes: what a lower bound needs, without reaching the profile.
+    pub hours: [Option<(u16, u16)>; 7],
+    /// Where the calendar in seconds lies, once [`Plan::prepare`]d.
+    sheet: Option<Stored>,
     week: Option<(i64, u32)>,
+}
+
+/// Where a member's calendar in seconds lies.
+#[derive(Debug, Clone, Copy)]
+enum Stored {
+    /// In the calendar, as [`Calendar::new`] made it.
+    Own,
+    /// In the plan's lists, from these positions.
+    Plan(usize, usize, Reach),
 }
 
 /// The eligible experts of one request, their time zones and days.
@@ -65,6 +80,10 @@ pub(crate) struct Plan<'a> {
     dates: Vec<(NaiveDate, Weekday)>,
     absences: Vec<Busy>,
     appointments: Vec<Busy>,
+    /// Per zone, the instants of each plan day, once needed.
+    pub(super) day_spans: Vec<Vec<(i64, i64)>>,
+    /// Per member with windows, one per plan day.
+    pub(super) windows: Vec<Window>,
 }
 
 impl<'a> Plan<'a> {
@@ -93,7 +112,8 @@ impl<'a> Plan<'a> {
             let duration = i64::from(profile.durations_minutes.get(query.expertise_type)) * 60;
             let notice = i64::from(profile.min_notice_hours) * 3600;
             let (lo, hi) = (from.max(now + notice), to - duration);
-            if lo > hi || profile.weekly_hours.is_empty() {
+            let hours = day_hours(profile);
+            if lo > hi || hours.iter().all(Option::is_none) {
                 continue;
             }
             let tz = profile.time_zone.tz();
@@ -110,6 +130,8 @@ impl<'a> Plan<'a> {
                 lo,
                 hi,
                 base_travel: base_travel(profile, place, settings),
+                hours,
+                windows: None,
                 sheet: None,
                 week: None,
             });
@@ -138,6 +160,8 @@ impl<'a> Plan<'a> {
             place,
             grid: settings.grid_seconds(),
             frames: vec![None; zones.len() * days],
+            day_spans: vec![Vec::new(); zones.len()],
+            windows: Vec::new(),
             weeks: vec![None; zones.len() * days],
             dates: (0..days)
                 .map(|d| first_date + Days::new(d as u64))
@@ -181,7 +205,11 @@ impl<'a> Plan<'a> {
 
     /// The frame of plan day `day` in the time zone of member `m`.
     pub fn frame(&mut self, m: usize, day: usize) -> Frame {
-        let zone = self.members[m].zone;
+        self.zone_frame(self.members[m].zone, day)
+    }
+
+    /// The frame of plan day `day` in zone `zone`.
+    pub fn zone_frame(&mut self, zone: usize, day: usize) -> Frame {
         let slot = zone * self.days + day;
         if let Some(frame) = self.frames[slot] {
             return frame;
@@ -191,15 +219,34 @@ impl<'a> Plan<'a> {
         frame
     }
 
-    /// Converts the calendar of member `m` to seconds, once.
+    /// Converts the calendar of member `m` to seconds, once, unless [`Calendar::new`]
+    /// already did.
     pub fn prepare(&mut self, m: usize) {
         let member = &mut self.members[m];
         if member.sheet.is_none() {
-            let (absences, appointments) = (self.absences.len(), self.appointments.len());
-            let reach = member
-                .calendar
-                .convert(&mut self.absences, &mut self.appointments);
-            member.sheet = Some((absences, appointments, reach));
+            member.sheet = Some(if member.calendar.sheet().is_some() {
+                Stored::Own
+            } else {
+                let (absences, appointments) = (self.absences.len(), self.appointments.len());
+                let reach = member
+                    .calendar
+                    .convert(&mut self.absences, &mut self.appointments);
+                Stored::Plan(absences, appointments, reach)
+            });
+        }
+    }
+
+    /// The calendar of member `m` in seconds, once [`Plan::prepare`]d.
+    pub(super) fn sheet(&self, m: usize) -> Sheet<'_> {
+        let member = &self.members[m];
+        match member.sheet.expect("member prepared") {
+            Stored::Own => member.calendar.own_sheet(),
+            Stored::Plan(absences, appointments, reach) => Sheet {
+                absences: &self.absences[absences..absences + member.calendar.absences.len()],
+                appointments: &self.appointments
+                    [appointments..appointments + member.calendar.appointments.len()],
+                reach,
+            },
         }
     }
 
@@ -207,16 +254,9 @@ impl<'a> Plan<'a> {
     /// between visits.
     pub fn need(&self, m: usize, rough: bool) -> Need<'_> {
         let member = &self.members[m];
-        let (absences, appointments, reach) = member.sheet.expect("member prepared");
-        let sheet = Sheet {
-            absences: &self.absences[absences..absences + member.calendar.absences.len()],
-            appointments: &self.appointments
-                [appointments..appointments + member.calendar.appointments.len()],
-            reach,
-        };
         Need {
             profile: member.profile,
-            sheet,
+            sheet: self.sheet(m),
             place: self.place,
             base_travel: member.base_travel,
             rough,
@@ -235,21 +275,31 @@ impl<'a> Plan<'a> {
             let date = self.dates[day].0;
             week_span(self.zones[zone], date)
         });
-        let member = &mut self.members[m];
-        match member.week {
-            Some((start, count)) if start == from => count,
-            _ => {
-                // Instants compare cheaply; converting every start would not.
-                let (since, until) = (instant(from), instant(to));
-                let booked = &member.calendar.appointments;
-                let first = booked.partition_point(|b| b.start < since);
-                let count = booked[first..].partition_point(|b| b.start < until);
-                let count = u32::try_from(count).unwrap_or(u32::MAX);
-                member.week = Some((from, count));
-                count
+        if let Some((start, count)) = self.members[m].week {
+            if start == from {
+                return count;
             }
         }
+        self.prepare(m);
+        let booked = self.sheet(m).appointments;
+        let first = booked.partition_point(|b| b.start < from);
+        let count = booked[first..].partition_point(|b| b.start < to);
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        self.members[m].week = Some((from, count));
+        count
     }
+}
+
+/// Per weekday from Monday, the first working minute and the end of the last range.
+fn day_hours(profile: &ExpertProfile) -> [Option<(u16, u16)>; 7] {
+    let mut hours = [None; 7];
+    for (weekday, ranges) in profile.weekly_hours.iter() {
+        if let (Some(first), Some(last)) = (ranges.first(), ranges.last()) {
+            let index = weekday.num_days_from_monday() as usize;
+            hours[index] = Some((first.start(), last.end()));
+        }
+    }
+    hours
 }
 
 /// Number of dates from `first` to `last`, both included.

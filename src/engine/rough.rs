@@ -8,27 +8,11 @@ use super::calendar::{Span as _, around};
 use super::clock::{Frame, PLUS_INF, Pick};
 use super::day::Need;
 
-/// What a walk found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Look {
-    /// The first start free but for the trips between visits.
-    Free(i64),
-    /// The walk stopped at its limit: no such start comes before this one.
-    NotBefore(i64),
-    /// None on this date.
-    Nothing,
-}
-
 impl Need<'_> {
     /// The first grid-aligned start at or after `from` on the frame's date that is free
-    /// by every rule but the trips between visits (the trip from the base counts): a
-    /// walk from obstacle to obstacle, without computing any distance. The walk stops
-    /// once past `until`.
-    pub fn first_rough(&self, frame: &Frame, from: i64, grid: i64, until: i64) -> Look {
-        self.walk(frame, from, grid, until).unwrap_or(Look::Nothing)
-    }
-
-    fn walk(&self, frame: &Frame, from: i64, grid: i64, until: i64) -> Option<Look> {
+    /// by every rule but the trips between visits (the trip from the base counts), if
+    /// any: a walk from obstacle to obstacle, without computing any distance.
+    pub fn first_rough(&self, frame: &Frame, from: i64, grid: i64) -> Option<i64> {
         let ranges = self.profile.weekly_hours.day(frame.date().weekday());
         let first_start = frame.at(ranges.first()?.start(), Pick::Earliest);
         let (day_from, day_to) = frame.span();
@@ -45,7 +29,7 @@ impl Need<'_> {
             .filter(|a| (day_from..day_to).contains(&a.start));
         if let Some(max) = self.profile.max_appointments_per_day {
             if today.clone().count() >= usize::from(max) {
-                return Some(Look::Nothing);
+                return None;
             }
         }
         if let Some(base) = self.base_travel {
@@ -55,6 +39,7 @@ impl Need<'_> {
         }
         let absences = self.sheet.absences;
         let away = around(absences, start, day_to + d, self.sheet.reach.absence);
+        let mut passed = 0;
         for range in ranges {
             let latest = (frame.at(range.end(), Pick::Latest) - d).min(self.hi);
             start = start.max(frame.at(range.start(), Pick::Earliest));
@@ -63,27 +48,32 @@ impl Need<'_> {
                 if start > latest {
                     break;
                 }
-                if start > until {
-                    return Some(Look::NotBefore(start));
-                }
                 let (end, mut clear) = (start + d, None);
                 for (from, to) in away.iter().map(|a| (a.start_secs(), a.end_secs())) {
                     if from < to && from < end && start < to {
                         clear = clear.max(Some(to));
                     }
                 }
-                for booked in near {
+                // Starts only grow: the leading entries over before this one stay over.
+                while passed < near.len() && near[passed].end_secs() + buffer <= start {
+                    passed += 1;
+                }
+                for booked in &near[passed..] {
                     let (from, to) = (booked.start_secs() - buffer, booked.end_secs() + buffer);
-                    if from < to && from < end && start < to {
+                    if from >= end {
+                        // Sorted by start: the rest begins later still.
+                        break;
+                    }
+                    if from < to && start < to {
                         clear = clear.max(Some(to));
                     }
                 }
                 match clear {
                     Some(after) => start = after,
-                    None => return Some(Look::Free(start)),
+                    None => return Some(start),
                 }
             }
         }
-        Some(Look::Nothing)
+        None
     }
 }

@@ -5,8 +5,9 @@ use std::collections::BinaryHeap;
 
 use chrono::{Days, NaiveDate};
 
-use crate::engine::clock::{Frame, local_date};
+use crate::engine::clock::{Frame, Pick, local_date};
 use crate::engine::day::Visit;
+use crate::engine::plan::Member;
 
 /// A candidate, ordered as slots are ranked (a bound before a real start on a tie).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -28,7 +29,8 @@ pub(super) struct ExpertDay {
     pub day: usize,
     pub spans: (usize, usize),
     pub visits: (usize, usize),
-    pub load: u32,
+    /// The weekly load, once needed.
+    pub load: Option<u32>,
 }
 
 /// The queue of one Paris date: instants `[from, to)`.
@@ -38,8 +40,12 @@ pub(super) struct Bucket {
     pub to: i64,
     pub started: bool,
     pub heap: BinaryHeap<Reverse<Entry>>,
-    /// The expert-days with a lower bound queued: member and plan day.
-    pub pending: Vec<(usize, usize)>,
+    /// Lower bounds not yet queued (start, member, plan day), and their lowest start.
+    pub reserve: Vec<(i64, usize, usize)>,
+    pub reserve_min: i64,
+    /// The expert-days with a lower bound queued: member, plan day and weekly load
+    /// once needed.
+    pub pending: Vec<(usize, usize, Option<u32>)>,
     pub computed: Vec<ExpertDay>,
     pub spans: Vec<(i64, i64)>,
     pub visits: Vec<Visit>,
@@ -64,4 +70,22 @@ pub(super) fn buckets((lo, hi): (i64, i64)) -> Vec<Bucket> {
         date = next;
     }
     out
+}
+
+/// The start of the first working range of `member` on the frame's date (`weekday` from
+/// Monday), moved into its window and `[from, to)`; `None` when the day has no room for a
+/// slot.
+pub(super) fn lower_bound(
+    member: &Member,
+    frame: &Frame,
+    weekday: usize,
+    (from, to): (i64, i64),
+) -> Option<i64> {
+    let (first, last) = member.hours[weekday]?;
+    let bound = frame.at(first, Pick::Earliest).max(member.lo).max(from);
+    let latest = member
+        .hi
+        .min(to - 1)
+        .min(frame.at(last, Pick::Latest) - member.duration);
+    (bound <= latest).then_some(bound)
 }

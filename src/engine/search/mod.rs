@@ -5,25 +5,29 @@
 //! bucket). Each bucket has a priority queue of candidates ranked as the result policy
 //! ranks slots: start, then travel, then weekly load, then directory index.
 //!
-//! An expert-day enters a bucket's queue as a lower bound of its first free start, with
-//! no travel: remote, the start of its first working range (a few additions: most of the
-//! thousands of remote experts are never looked at more closely); on site, the first start
-//! that is free if the trips between visits are left out (a walk over the day's
-//! appointments, no distance computed). When a bound reaches the head, the expert-day is
-//! computed in full and requeued with its real first free start and travel. Bounds rank
-//! before real starts, so the head of the queue is always the best slot left in the
-//! bucket, and only the expert-days that can compete for the earliest starts are computed.
+//! An expert-day enters a bucket as a lower bound of its first free start, with no
+//! travel and no load: remote, the start of its first working range (a few additions:
+//! most of the thousands of remote experts are never looked at more closely); on site,
+//! the first start that is free if the trips between visits are left out (see [`early`]).
+//! Bounds wait in an unsorted reserve and only enter the queue when they reach its head;
+//! when a bound comes out of the queue, the expert-day is computed in full and requeued
+//! with its real first free start and travel. The weekly load, a mere tie-break, is read
+//! when a candidate reaches the head (remote, as soon as its bound enters the queue, since
+//! a remote bound is often the real start). Bounds rank before real starts, so the head
+//! of the queue is always the best slot left in the bucket, and only the expert-days that
+//! can compete for the earliest starts are computed.
 
 mod bucket;
+mod early;
 
 use std::cmp::Reverse;
 
-use super::clock::{Pick, instant};
+use super::clock::{Frame, PLUS_INF, instant};
 use super::day::{Scratch, first_free, travel_after};
 use super::plan::Plan;
-use super::rough::Look;
 use super::{Mode, Slot};
-use bucket::{Bucket, Entry, ExpertDay, buckets};
+use bucket::{Bucket, Entry, ExpertDay, buckets, lower_bound};
+use early::Early;
 
 /// A slot already chosen.
 #[derive(Debug, Clone, Copy)]
@@ -40,9 +44,10 @@ struct Searcher<'p, 'a> {
     buckets: Vec<Bucket>,
     scratch: Scratch,
     chosen: Vec<Chosen>,
-    /// Members, those closest to the place first (on site), so that the cap of a
-    /// bucket falls early.
-    order: Vec<usize>,
+    /// The frames of the plan, per zone and plan day.
+    frames: Vec<Vec<Frame>>,
+    /// On site, the first rough start of each expert-day, once walked.
+    early: Early,
 }
 
 /// Runs the result policy: at most `max_slots` slots, sorted by start, spread over days
@@ -56,14 +61,22 @@ pub(crate) fn search(
     let per_day = max_slots.div_ceil(spread_days.max(1));
     let buckets = buckets(plan.bounds);
     let count = buckets.len();
-    let mut order: Vec<usize> = (0..plan.members.len()).collect();
-    order.sort_by_key(|&m| plan.members[m].base_travel);
+    let frames = (0..plan.zone_count())
+        .map(|zone| {
+            (0..plan.days)
+                .map(|day| plan.zone_frame(zone, day))
+                .collect()
+        })
+        .collect();
+    let on_site = plan.place.is_some();
+    let early = Early::new(if on_site { plan.members.len() } else { 0 }, plan.days);
     let mut searcher = Searcher {
         buckets,
         plan,
         scratch: Scratch::default(),
         chosen: Vec::with_capacity(max_slots),
-        order,
+        frames,
+        early,
     };
     'rounds: loop {
         let before = searcher.chosen.len();
@@ -98,82 +111,87 @@ pub(crate) fn search(
 }
 
 impl Searcher<'_, '_> {
-    /// Fills the queue of bucket `b` with one candidate per expert-day in it.
-    ///
-    /// On site, a running `cap` (the earliest real free start computed so far) limits
-    /// each walk: an expert-day that cannot start before it waits as a lower bound, and
-    /// one that may is computed at once and lowers the cap.
+    /// Puts in the reserve of bucket `b` one lower bound per expert-day in it: remote,
+    /// the start of its working hours; on site, its first rough start (see [`Early`]).
     fn start_bucket(&mut self, b: usize) {
         let (from, to) = (self.buckets[b].from, self.buckets[b].to);
-        let zone_days: Vec<_> = (0..self.plan.zone_count())
+        let days: Vec<_> = (0..self.plan.zone_count())
             .map(|zone| self.plan.zone_days(zone, from, to - 1))
             .collect();
         let on_site = self.plan.place.is_some();
-        let (mut entries, mut pending) = (Vec::new(), Vec::new());
-        let mut cap = to - 1;
-        for i in 0..self.order.len() {
-            let m = self.order[i];
-            for day in zone_days[self.plan.members[m].zone].clone() {
-                let Some(mut start) = self.lower_bound(m, day, (from, to)) else {
+        let mut reserve = Vec::new();
+        for m in 0..self.plan.members.len() {
+            for day in days[self.plan.members[m].zone].clone() {
+                let member = &self.plan.members[m];
+                let frame = &self.frames[member.zone][day];
+                let weekday = self.plan.weekday(day).num_days_from_monday() as usize;
+                let Some(mut start) = lower_bound(member, frame, weekday, (from, to)) else {
                     continue;
                 };
                 if on_site {
-                    let frame = self.plan.frame(m, day);
-                    self.plan.prepare(m);
-                    let need = self.plan.need(m, true);
-                    match need.first_rough(&frame, start, self.plan.grid, cap) {
-                        Look::Nothing => continue,
-                        Look::NotBefore(later) => start = later,
-                        Look::Free(rough) => {
-                            if let Some(real) = self.compute(b, m, day, rough) {
-                                cap = cap.min(real);
-                            }
-                            continue;
-                        }
+                    match self.early.get(self.plan, &self.frames, m, day) {
+                        Some(early) if early < to => start = start.max(early),
+                        _ => continue,
                     }
                 }
-                // On site, travel decides before load: the load waits for the real start.
-                let load = if on_site { 0 } else { self.plan.load(m, day) };
-                let expert = self.plan.members[m].expert;
-                entries.push(Reverse(Entry {
-                    start,
-                    travel: 0,
-                    load,
-                    expert: u32::try_from(expert).unwrap_or(u32::MAX),
-                    exact: false,
-                    id: pending.len(),
-                }));
-                pending.push((m, day));
+                reserve.push((start, m, day));
             }
         }
         let bucket = &mut self.buckets[b];
-        bucket.heap.extend(entries);
-        bucket.pending = pending;
+        bucket.reserve_min = reserve.iter().map(|r| r.0).min().unwrap_or(PLUS_INF);
+        bucket.reserve = reserve;
         bucket.started = true;
     }
 
-    /// The start of the first working range of member `m` on plan day `day`, moved into
-    /// its window and `[from, to)`; `None` when the day has no room for a slot.
-    fn lower_bound(&mut self, m: usize, day: usize, (from, to): (i64, i64)) -> Option<i64> {
-        let member = &self.plan.members[m];
-        let (lo, hi, duration) = (member.lo, member.hi, member.duration);
-        let ranges = member.profile.weekly_hours.day(self.plan.weekday(day));
-        let (first, last) = (ranges.first()?, ranges.last()?);
-        let frame = self.plan.frame(m, day);
-        let bound = frame.at(first.start(), Pick::Earliest).max(lo).max(from);
-        let latest = hi
-            .min(to - 1)
-            .min(frame.at(last.end(), Pick::Latest) - duration);
-        (bound <= latest).then_some(bound)
+    /// Moves from the reserve of bucket `b` to its queue the bounds equal to the lowest
+    /// one: the reserve is an unsorted list, as most bounds never come near the head.
+    /// Remote, their weekly loads are read at once, since a remote bound is often the real
+    /// start and ties are common.
+    fn refill(&mut self, b: usize) {
+        let threshold = self.buckets[b].reserve_min;
+        let on_site = self.plan.place.is_some();
+        let mut reserve = std::mem::take(&mut self.buckets[b].reserve);
+        let mut rest_min = PLUS_INF;
+        let mut i = 0;
+        while i < reserve.len() {
+            let (start, m, day) = reserve[i];
+            if start > threshold {
+                rest_min = rest_min.min(start);
+                i += 1;
+                continue;
+            }
+            reserve.swap_remove(i);
+            // The load is only a tie-break: on site it waits until the entry reaches the
+            // head (0 ranks it no later than its real self meanwhile).
+            let load = (!on_site).then(|| self.plan.load(m, day));
+            let expert = self.plan.members[m].expert;
+            let bucket = &mut self.buckets[b];
+            bucket.heap.push(Reverse(Entry {
+                start,
+                travel: 0,
+                load: load.unwrap_or(0),
+                expert: u32::try_from(expert).unwrap_or(u32::MAX),
+                exact: false,
+                id: bucket.pending.len(),
+            }));
+            bucket.pending.push((m, day, load));
+        }
+        let bucket = &mut self.buckets[b];
+        bucket.reserve = reserve;
+        bucket.reserve_min = rest_min;
     }
 
     /// Computes the free spans of member `m` on plan day `day` within bucket `b`, then
     /// queues its first free start at or after `from` and returns it.
-    fn compute(&mut self, b: usize, m: usize, day: usize, from: i64) -> Option<i64> {
+    fn compute(
+        &mut self,
+        b: usize,
+        (m, day, load): (usize, usize, Option<u32>),
+        from: i64,
+    ) -> Option<i64> {
         let frame = self.plan.frame(m, day);
-        let load = self.plan.load(m, day);
         self.plan.prepare(m);
-        let need = self.plan.need(m, false);
+        let need = self.plan.day_need(m, day, false);
         let bucket = &mut self.buckets[b];
         let first = bucket.spans.len();
         need.free_spans(&frame, &mut self.scratch, &mut bucket.spans);
@@ -214,7 +232,7 @@ impl Searcher<'_, '_> {
         bucket.heap.push(Reverse(Entry {
             start,
             travel: travel_after(visits, member.base_travel, start),
-            load: computed.load,
+            load: computed.load.unwrap_or(0),
             expert: u32::try_from(member.expert).unwrap_or(u32::MAX),
             exact: true,
             id,
@@ -227,13 +245,30 @@ impl Searcher<'_, '_> {
         if !self.buckets[b].started {
             self.start_bucket(b);
         }
-        while let Some(Reverse(entry)) = self.buckets[b].heap.pop() {
-            if !entry.exact {
-                let (m, day) = self.buckets[b].pending[entry.id];
-                self.compute(b, m, day, entry.start);
+        loop {
+            let bucket = &self.buckets[b];
+            let head = bucket.heap.peek().map(|e| e.0.start);
+            if bucket.reserve_min <= head.unwrap_or(PLUS_INF) && !bucket.reserve.is_empty() {
+                self.refill(b);
                 continue;
             }
-            let member = self.buckets[b].computed[entry.id].member;
+            let Some(Reverse(entry)) = self.buckets[b].heap.pop() else {
+                break;
+            };
+            if !entry.exact {
+                let pending = self.buckets[b].pending[entry.id];
+                self.compute(b, pending, entry.start);
+                continue;
+            }
+            let ExpertDay {
+                member, day, load, ..
+            } = self.buckets[b].computed[entry.id];
+            if load.is_none() {
+                let load = self.plan.load(member, day);
+                self.buckets[b].computed[entry.id].load = Some(load);
+                self.buckets[b].heap.push(Reverse(Entry { load, ..entry }));
+                continue;
+            }
             let (start, end) = (
                 entry.start,
                 entry.start + self.plan.members[member].duration,

@@ -203,3 +203,41 @@ fn check_slot_refuses_a_taken_a_misshapen_or_a_placeless_slot() {
         Err(Blocker::OutOfZone)
     );
 }
+
+#[test]
+fn entries_pushed_after_the_calendar_was_built_still_count() {
+    let profile = expert(every_day(&[(8 * 60, 12 * 60)]));
+    // Built empty, filled through its public lists afterwards: the seconds made by
+    // `Calendar::new` are stale, and must not be used.
+    let mut calendar = Calendar::new(vec![], vec![]);
+    calendar.absences.push(Interval {
+        start: at("2026-11-23T08:00:00+01:00"),
+        end: at("2026-11-23T10:00:00+01:00"),
+    });
+    calendar.appointments.push(booked(
+        "2026-11-23T10:00:00+01:00",
+        "2026-11-23T11:00:00+01:00",
+        None,
+    ));
+    let query = query(ExpertiseType::Visio, FROM, TO, 10);
+    let found = starts(profile.clone(), &calendar, &query);
+    assert_eq!(
+        found,
+        vec![
+            at("2026-11-23T11:00:00+01:00"),
+            at("2026-11-23T11:15:00+01:00")
+        ]
+    );
+    let start = at("2026-11-23T10:00:00+01:00");
+    let checked = check_slot(
+        &profile,
+        &calendar,
+        ExpertiseType::Visio,
+        None,
+        start,
+        start + chrono::Duration::minutes(45),
+        at(FROM),
+        &Settings::default(),
+    );
+    assert_eq!(checked, Err(Blocker::FullyBooked));
+}

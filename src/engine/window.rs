@@ -1,0 +1,104 @@
+//! The calendar entries that can matter on each day of a plan, found in one pass.
+//!
+//! A day's computations only look at entries starting from a little before the day (the
+//! longest entry, and the buffer, before its first instant) to a little after it (a slot
+//! length and the buffer after its end). Finding those ranges for every day at once, by
+//! walking the sorted lists side by side with the days, replaces several binary searches
+//! per expert-day over scattered memory with one sequential read per expert.
+
+use super::calendar::Sheet;
+use super::day::Need;
+use super::plan::Plan;
+
+/// Per plan day, the ranges `[a0, a1)` of absences and `[p0, p1)` of appointments to
+/// keep: `[a0, a1, p0, p1]`.
+pub(crate) type Window = [usize; 4];
+
+/// Appends to `out` the window of each day of `days` (its instants `[from, to)`, in
+/// order) for a slot of `duration` seconds and a buffer of `buffer` seconds.
+pub(crate) fn fill(
+    sheet: &Sheet,
+    days: &[(i64, i64)],
+    duration: i64,
+    buffer: i64,
+    out: &mut Vec<Window>,
+) {
+    let (absences, appointments) = (sheet.absences, sheet.appointments);
+    let (mut a0, mut a1, mut p0, mut p1) = (0, 0, 0, 0);
+    let mut previous = i64::MIN;
+    for &(from, to) in days {
+        if from < previous {
+            // Days out of order (never for real zones): start the walk over.
+            (a0, a1, p0, p1) = (0, 0, 0, 0);
+        }
+        previous = from;
+        let (a_lo, a_hi) = (from.saturating_sub(sheet.reach.absence), to + duration);
+        let p_lo = from.saturating_sub(buffer + sheet.reach.appointment);
+        let p_hi = to + duration + buffer;
+        while a0 < absences.len() && absences[a0].start < a_lo {
+            a0 += 1;
+        }
+        a1 = a1.max(a0);
+        while a1 < absences.len() && absences[a1].start < a_hi {
+            a1 += 1;
+        }
+        while p0 < appointments.len() && appointments[p0].start < p_lo {
+            p0 += 1;
+        }
+        p1 = p1.max(p0);
+        while p1 < appointments.len() && appointments[p1].start < p_hi {
+            p1 += 1;
+        }
+        out.push([a0, a1, p0, p1]);
+    }
+}
+
+/// `need` with only the calendar entries of `window`.
+pub(crate) fn narrow(mut need: Need<'_>, [a0, a1, p0, p1]: Window) -> Need<'_> {
+    need.sheet.absences = &need.sheet.absences[a0..a1];
+    need.sheet.appointments = &need.sheet.appointments[p0..p1];
+    need
+}
+
+impl Plan<'_> {
+    /// What is asked of member `m` on plan day `day`: [`Plan::need`] with only the
+    /// calendar entries that can matter on that day.
+    pub fn day_need(&mut self, m: usize, day: usize, rough: bool) -> Need<'_> {
+        let (need, windows) = self.day_needs(m, rough);
+        narrow(need, windows[day])
+    }
+
+    /// [`Plan::need`] with the windows of every plan day (see [`Plan::day_need`]).
+    pub fn day_needs(&mut self, m: usize, rough: bool) -> (Need<'_>, &[Window]) {
+        self.prepare(m);
+        let base = match self.members[m].windows {
+            Some(base) => base,
+            None => self.build_windows(m),
+        };
+        (self.need(m, rough), &self.windows[base..base + self.days])
+    }
+
+    /// Finds the day windows of member `m` and gives where they start.
+    fn build_windows(&mut self, m: usize) -> usize {
+        let zone = self.members[m].zone;
+        if self.day_spans[zone].is_empty() {
+            let spans = (0..self.days).map(|day| self.zone_frame(zone, day).span());
+            self.day_spans[zone] = spans.collect();
+        }
+        let mut windows = std::mem::take(&mut self.windows);
+        let base = windows.len();
+        let member = &self.members[m];
+        let buffer = i64::from(member.profile.buffer_minutes) * 60;
+        let sheet = self.sheet(m);
+        fill(
+            &sheet,
+            &self.day_spans[zone],
+            member.duration,
+            buffer,
+            &mut windows,
+        );
+        self.windows = windows;
+        self.members[m].windows = Some(base);
+        base
+    }
+}
