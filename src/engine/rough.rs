@@ -43,8 +43,10 @@ impl Need<'_> {
         for range in ranges {
             let latest = (frame.at(range.end(), Pick::Latest) - d).min(self.hi);
             start = start.max(frame.at(range.start(), Pick::Earliest));
+            // Obstacles are skipped from unaligned starts (every start before an
+            // obstacle's end is blocked by it too) and the grid is only applied to a clear
+            // start: one division per free start found rather than one per obstacle.
             loop {
-                start = frame.next_aligned(start, grid)?;
                 if start > latest {
                     break;
                 }
@@ -68,9 +70,14 @@ impl Need<'_> {
                         clear = clear.max(Some(to));
                     }
                 }
-                match clear {
-                    Some(after) => start = after,
-                    None => return Some(start),
+                if let Some(after) = clear {
+                    start = after;
+                } else {
+                    let aligned = frame.next_aligned(start, grid)?;
+                    if aligned == start {
+                        return Some(start);
+                    }
+                    start = aligned;
                 }
             }
         }
