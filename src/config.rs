@@ -82,6 +82,80 @@ pub enum Command {
     /// Manage Claims IA protocol clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Create a firm of synthetic experts, its credentials and an API key, for load tests.
+    Seed(SeedArgs),
+    /// Drive running servers with concurrent Claims IA clients, then check invariants.
+    Loadtest(LoadtestArgs),
+}
+
+/// Options of `seed`.
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Number of synthetic experts.
+    #[arg(long, default_value_t = 200)]
+    pub experts: usize,
+    /// Seed of the synthetic population.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// A credential given on the command line: usable, never printed (any length).
+#[derive(Clone)]
+pub struct Credential(String);
+
+impl Credential {
+    /// The credential itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credential(***)")
+    }
+}
+
+impl From<String> for Credential {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+/// Options of `loadtest`. Exactly one of `--duration` and `--requests`.
+#[derive(Debug, Clone, Args)]
+pub struct LoadtestArgs {
+    /// Base URL of a server (repeat for several instances; loopback hosts only).
+    #[arg(long = "target", required = true)]
+    pub targets: Vec<String>,
+    /// Claims IA API key.
+    #[arg(long, env = "CRENEAU_LOADTEST_API_KEY", hide_env_values = true)]
+    pub api_key: Credential,
+    /// Firm admin client id (for the invariant check).
+    #[arg(long, env = "CRENEAU_LOADTEST_CLIENT_ID")]
+    pub client_id: String,
+    /// Firm admin client secret.
+    #[arg(long, env = "CRENEAU_LOADTEST_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Credential,
+    /// Run for this many seconds.
+    #[arg(
+        long,
+        required_unless_present = "requests",
+        conflicts_with = "requests"
+    )]
+    pub duration: Option<u64>,
+    /// Stop after this many HTTP requests in all.
+    #[arg(long)]
+    pub requests: Option<u64>,
+    /// Concurrent virtual clients.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub clients: u32,
+    /// Probability that a client books the first slot offered (several chase it).
+    #[arg(long, default_value_t = 0.3)]
+    pub contested: f64,
+    /// Seed of the clients' random choices.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// Firm commands.
@@ -231,6 +305,28 @@ mod tests {
         let cli =
             Cli::try_parse_from(["creneau", "migrate", "--database-url", "sqlite:x.db"]).unwrap();
         assert_eq!(cli.database_url, "sqlite:x.db");
+    }
+
+    #[test]
+    fn a_load_test_needs_exactly_one_of_duration_and_requests() {
+        let base = [
+            "creneau",
+            "loadtest",
+            "--target",
+            "http://127.0.0.1:1",
+            "--api-key",
+            "key-xyz",
+            "--client-id",
+            "c",
+            "--client-secret",
+            "secret-xyz",
+        ];
+        assert!(Cli::try_parse_from(base).is_err());
+        let cli = Cli::try_parse_from([&base[..], &["--duration", "5"]].concat()).unwrap();
+        assert!(!format!("{cli:?}").contains("key-xyz"));
+        assert!(!format!("{cli:?}").contains("secret-xyz"));
+        let both = [&base[..], &["--duration", "5", "--requests", "9"]].concat();
+        assert!(Cli::try_parse_from(both).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod jobs;
+pub mod loadtest;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;

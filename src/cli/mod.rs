@@ -1,6 +1,7 @@
 //! Operator commands. Each prints human text, or one JSON object with `--json`.
 
 mod demo;
+pub mod seed;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,17 +11,22 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use crate::auth::{new_api_key, new_firm_secret, sha256};
-use crate::config::{Cli, ClientCommand, Command, FirmCommand, ServeArgs};
+use crate::config::{Cli, ClientCommand, Command, FirmCommand, LoadtestArgs, ServeArgs};
 use crate::domain::firm::FirmProfile;
 use crate::http::AppState;
 use crate::store::{self, ApiClient, FirmCredential, Store, StoreError};
 
 /// Runs the command named on the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // A load test only talks HTTP: it must not open (or migrate) a database.
+    let command = match cli.command {
+        Command::Loadtest(args) => return loadtest(&args, cli.json).await,
+        command => command,
+    };
     let store = store::open(&cli.database_url)
         .await
         .context("cannot open the database")?;
-    match cli.command {
+    match command {
         Command::Serve(args) => serve(store, bind(args.listen).await?, args).await,
         Command::Migrate => {
             say("database migrated");
@@ -62,6 +68,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Seed(args) => {
+            let seeded = seed::seed(store.as_ref(), args.experts, args.seed).await?;
+            print(
+                cli.json,
+                &serde_json::to_value(&seeded)?,
+                &seeded.text(args.experts),
+            );
+            Ok(())
+        }
+        Command::Loadtest(_) => unreachable!("handled before the database is opened"),
         Command::Client(ClientCommand::Create { name }) => {
             let (client_id, key) = api_client(store.as_ref(), &name).await?;
             print(
@@ -72,6 +88,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `creneau loadtest`: drives the servers, prints the report, fails when an invariant does
+/// not hold.
+async fn loadtest(args: &LoadtestArgs, json: bool) -> anyhow::Result<()> {
+    let report = crate::loadtest::run(&crate::loadtest::Plan::from_args(args)?).await?;
+    print(json, &report.to_json(), report.to_text().trim_end());
+    anyhow::ensure!(
+        report.verdict.passed(),
+        "{} invariant failure(s), listed above",
+        report.verdict.failures.len()
+    );
+    Ok(())
 }
 
 fn print(as_json: bool, value: &serde_json::Value, text: &str) {

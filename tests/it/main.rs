@@ -10,6 +10,7 @@ mod engine;
 mod errors;
 mod events;
 mod helpers;
+mod loadtest;
 mod openapi;
 mod protocol;
 mod store_contract;

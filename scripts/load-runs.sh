@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Load runs of Créneau on this machine, for the README's performance figures.
+#
+#   scripts/load-runs.sh            # about 4 x DURATION seconds plus the release build
+#
+# Builds the release binary once, then, each time on a fresh database seeded with
+# `creneau seed` (EXPERTS synthetic experts), runs `creneau loadtest` (CLIENTS virtual
+# Claims IA clients for DURATION seconds) and prints its report:
+#   (a) one instance on SQLite;
+#   (b) one instance on PostgreSQL;
+#   (c) three instances on one PostgreSQL database;
+#   (d) crash run: three instances on PostgreSQL, one of them killed with SIGKILL every few
+#       seconds and restarted while the load runs; the invariant check runs at the end.
+# Then measures `pgbench`'s single-row INSERT rate on the same PostgreSQL server, the
+# reference for "bookings per second" in the README.
+#
+# Every run ends with the invariant check (no overlapping CONFIRMED appointments, every
+# 201 booking present as last seen); the script fails if any run fails it.
+#
+# Loopback only: the servers listen on 127.0.0.1, `creneau loadtest` refuses other hosts,
+# and PG_URL must name 127.0.0.1 or localhost. Bounded: every step runs under `timeout`.
+# Only the processes this script starts are stopped (by PID), and the databases it
+# creates (creneau_load_*) are dropped at the end unless KEEP=1.
+#
+# Settings (environment): DURATION=30 CLIENTS=32 EXPERTS=1000 BASE_PORT=18080
+#   PG_URL=postgres://postgres@127.0.0.1:5432 (server URL, no database) OUT=target/load-runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-30}"
+CLIENTS="${CLIENTS:-32}"
+EXPERTS="${EXPERTS:-1000}"
+BASE_PORT="${BASE_PORT:-18080}"
+PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
+OUT="${OUT:-target/load-runs}"
+BIN=target/release/creneau
+STAMP="$(date +%Y%m%d%H%M%S)"
+LOAD_TIMEOUT=$((DURATION + 180))
+
+case "$PG_URL" in
+    postgres://*@127.0.0.1:* | postgres://*@localhost:* | postgres://127.0.0.1* | postgres://localhost*) ;;
+    *) echo "PG_URL must be on this machine (127.0.0.1 or localhost): $PG_URL" >&2; exit 2 ;;
+esac
+
+mkdir -p "$OUT"
+declare -A PIDS=()   # port -> pid of a server this script started
+DATABASES=()
+FAILED=()
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+
+cleanup() {
+    [[ "$BASHPID" == "$$" ]] || return 0 # only the main shell cleans up
+    for port in "${!PIDS[@]}"; do
+        kill "${PIDS[$port]}" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    if [[ "${KEEP:-0}" != 1 ]]; then
+        for db in "${DATABASES[@]}"; do
+            psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+        done
+    fi
+}
+trap cleanup EXIT
+
+# A fresh PostgreSQL database; prints its URL.
+fresh_pg() {
+    local name="creneau_load_${STAMP}_$1"
+    psql "$PG_URL/postgres" -qc "CREATE DATABASE $name" >/dev/null
+    DATABASES+=("$name")
+    echo "$PG_URL/$name"
+}
+
+# Starts `creneau serve` on PORT against DB_URL and waits until it answers /readyz.
+start() {
+    local port="$1" db="$2"
+    RUST_LOG=warn "$BIN" serve --database-url "$db" --listen "127.0.0.1:$port" \
+        >>"$OUT/serve-$port.log" 2>&1 &
+    PIDS[$port]=$!
+    for _ in $(seq 1 100); do
+        curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+        kill -0 "${PIDS[$port]}" 2>/dev/null || break
+        sleep 0.2
+    done
+    echo "server on port $port did not start; see $OUT/serve-$port.log" >&2
+    return 1
+}
+
+# Stops the server on PORT (SIGTERM, or SIGKILL with "kill").
+stop() {
+    local port="$1" signal="${2:-TERM}"
+    kill "-$signal" "${PIDS[$port]}" 2>/dev/null || true
+    wait "${PIDS[$port]}" 2>/dev/null || true
+    unset "PIDS[$port]"
+}
+
+# Seeds DB_URL; prints the loadtest credential flags.
+seed() {
+    local json
+    json="$(timeout 600 "$BIN" seed --database-url "$1" --experts "$EXPERTS" --seed 1 --json)"
+    jq -r '"--api-key \(.apiKey) --client-id \(.clientId) --client-secret \(.clientSecret)"' <<<"$json"
+}
+
+# Runs the load test (NAME, credential flags, then the ports); records a failure.
+load() {
+    local name="$1" creds="$2"
+    shift 2
+    local targets=()
+    for port in "$@"; do targets+=(--target "http://127.0.0.1:$port"); done
+    # shellcheck disable=SC2086 # the credential flags are split on purpose
+    if timeout "$LOAD_TIMEOUT" "$BIN" loadtest "${targets[@]}" $creds --duration "$DURATION" \
+        --clients "$CLIENTS" | tee "$OUT/$name.txt"; then
+        echo "run $name: invariants held"
+    else
+        echo "run $name: FAILED" >&2
+        FAILED+=("$name")
+    fi
+}
+
+step "release build"
+cargo build --release --quiet
+
+step "(a) one instance, SQLite"
+SQLITE="sqlite:$OUT/load-$STAMP.db"
+rm -f "$OUT/load-$STAMP.db"*
+CREDS="$(seed "$SQLITE")"
+start "$BASE_PORT" "$SQLITE"
+load a-sqlite "$CREDS" "$BASE_PORT"
+stop "$BASE_PORT"
+
+step "(b) one instance, PostgreSQL"
+DB="$(fresh_pg b)"
+CREDS="$(seed "$DB")"
+start "$BASE_PORT" "$DB"
+load b-postgres "$CREDS" "$BASE_PORT"
+stop "$BASE_PORT"
+
+PORTS=("$BASE_PORT" "$((BASE_PORT + 1))" "$((BASE_PORT + 2))")
+
+step "(c) three instances, one PostgreSQL"
+DB="$(fresh_pg c)"
+CREDS="$(seed "$DB")"
+for port in "${PORTS[@]}"; do start "$port" "$DB"; done
+load c-postgres-x3 "$CREDS" "${PORTS[@]}"
+for port in "${PORTS[@]}"; do stop "$port"; done
+
+step "(d) crash run: three instances, one killed -9 and restarted under load"
+DB="$(fresh_pg d)"
+CREDS="$(seed "$DB")"
+for port in "${PORTS[@]}"; do start "$port" "$DB"; done
+load d-crash "$CREDS" "${PORTS[@]}" &
+LOAD_PID=$!
+VICTIM="${PORTS[2]}"
+KILLS=0
+# Kill within the first two thirds of the run, so the instance is back before the check.
+deadline=$((SECONDS + DURATION * 2 / 3))
+sleep 2
+while ((SECONDS < deadline)); do
+    stop "$VICTIM" KILL
+    KILLS=$((KILLS + 1))
+    sleep 1
+    start "$VICTIM" "$DB"
+    sleep 3
+done
+wait "$LOAD_PID" || true
+echo "instance on port $VICTIM killed -9 and restarted $KILLS times"
+# `load` ran in a subshell: read its verdict from the report.
+grep -q "invariants: PASSED" "$OUT/d-crash.txt" || FAILED+=(d-crash)
+for port in "${PORTS[@]}"; do stop "$port"; done
+
+step "pgbench: single-row INSERT rate on the same PostgreSQL"
+DB="$(fresh_pg pgbench)"
+psql "$DB" -qc "CREATE TABLE t (id bigint)"
+printf '%s\n' '\set id random(1, 1000000000)' 'INSERT INTO t VALUES (:id);' >"$OUT/insert.sql"
+timeout 60 pgbench -n -f "$OUT/insert.sql" -T 10 -c 4 "$DB" | tee "$OUT/pgbench.txt"
+
+step "summary"
+grep -h "tps" "$OUT/pgbench.txt" || true
+if ((${#FAILED[@]})); then
+    echo "FAILED runs: ${FAILED[*]}" >&2
+    exit 1
+fi
+echo "all runs held their invariants; reports in $OUT/"

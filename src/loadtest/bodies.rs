@@ -1,0 +1,57 @@
+//! Request bodies of the scenario, and the booking an answer describes.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde_json::{Value, json};
+
+use super::invariants::{Expect, Tracked};
+use crate::synthetic::SplitMix64;
+
+/// Places of on-site searches: postal code, city, latitude, longitude.
+const PLACES: [(&str, &str, f64, f64); 8] = [
+    ("75002", "Paris", 48.8686, 2.3316),
+    ("75011", "Paris", 48.8590, 2.3790),
+    ("75015", "Paris", 48.8417, 2.2986),
+    ("75018", "Paris", 48.8925, 2.3444),
+    ("92100", "Boulogne-Billancourt", 48.8397, 2.2399),
+    ("93100", "Montreuil", 48.8638, 2.4485),
+    ("94300", "Vincennes", 48.8474, 2.4392),
+    ("78000", "Versailles", 48.8049, 2.1204),
+];
+/// Share of searches done on site (the rest by video).
+const ON_SITE: f64 = 0.7;
+
+/// A slot search body: on site around Paris (mostly) or by video, over the next 14 days.
+pub(super) fn search(rng: &mut SplitMix64) -> Value {
+    let now: DateTime<Utc> = Utc::now();
+    let mut body = json!({
+        "insurer": "AXA",
+        "insuredType": "PARTICULIER",
+        "claimType": "DDE",
+        "expertiseType": "VISIO",
+        "stake": { "total": 4200.00, "movable": 1200.00, "immovable": 3000.00 },
+        "from": now.to_rfc3339(),
+        "to": (now + chrono::Duration::days(14)).to_rfc3339(),
+        "maxSlots": 10
+    });
+    if rng.chance(ON_SITE) {
+        let (postal, city, lat, lon) = rng.pick(&PLACES);
+        body["expertiseType"] = json!("ESS");
+        body["appointmentPlace"] = json!({
+            "address": { "line1": "1 rue de la Charge", "postalCode": postal, "city": city, "country": "FR" },
+            "geo": { "lat": lat, "lon": lon }
+        });
+    }
+    body
+}
+
+/// The booking an appointment body describes.
+pub(super) fn tracked(body: &Value) -> Option<Tracked> {
+    let time = |field: &str| body[field].as_str()?.parse::<DateTime<FixedOffset>>().ok();
+    Some(Tracked {
+        id: body["appointmentId"].as_str()?.to_owned(),
+        expert_id: body["expert"]["id"].as_str()?.to_owned(),
+        start: time("start")?,
+        end: time("end")?,
+        expect: Expect::Confirmed,
+    })
+}

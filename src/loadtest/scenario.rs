@@ -1,0 +1,224 @@
+//! One virtual Claims IA client: search, book (often the first slot, which others chase
+//! too), sometimes cancel or reschedule, and time `GET /healthz` once per round.
+
+use std::time::Instant;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::bodies::{self, tracked};
+use super::invariants::{Expect, Tracked};
+use super::report::{Operation, Recorder};
+use crate::synthetic::SplitMix64;
+
+/// Share of bookings cancelled, and share rescheduled, right after booking.
+const CANCEL: f64 = 0.1;
+const RESCHEDULE: f64 = 0.1;
+/// Attempts of a keyed request that got no answer (the instance may have died).
+const ATTEMPTS: usize = 3;
+
+/// An HTTP answer: status (0 when none came) and JSON body (`Null` when not JSON).
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+impl Answer {
+    /// Whether the change may or may not have been made: no answer, a timeout, a server
+    /// error, or the same key still in flight on an instance that died.
+    fn is_uncertain(&self) -> bool {
+        matches!(self.status, 0 | 408 | 500..) || self.body["code"] == "idempotency-key-in-flight"
+    }
+}
+
+/// A virtual client's state.
+pub(super) struct Client<'a> {
+    shared: &'a Shared,
+    index: u32,
+    rng: SplitMix64,
+    rounds: u64,
+    /// Its figures.
+    pub recorder: Recorder,
+    /// Bookings that got a 201.
+    pub booked: Vec<Tracked>,
+}
+
+impl<'a> Client<'a> {
+    pub(super) fn new(shared: &'a Shared, index: u32) -> Self {
+        let stream = shared.seed ^ u64::from(index + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Self {
+            shared,
+            index,
+            rng: SplitMix64::new(stream),
+            rounds: 0,
+            recorder: Recorder::default(),
+            booked: Vec::new(),
+        }
+    }
+
+    /// Loops over rounds until the run is over.
+    pub(super) async fn run(mut self) -> Self {
+        while self.round().await.is_some() {
+            self.rounds += 1;
+        }
+        self
+    }
+
+    /// One round; `None` once the run is over.
+    async fn round(&mut self) -> Option<()> {
+        self.call(Operation::Healthz, Method::GET, "/healthz", None, None)
+            .await?;
+        let slots = self.search().await?;
+        if slots.is_empty() {
+            return Some(());
+        }
+        let contested = self.rng.chance(self.shared.contested);
+        let slot = if contested {
+            &slots[0]
+        } else {
+            self.pick(&slots)
+        };
+        let reference = format!("LT-{}-{}-{}", self.shared.run_id, self.index, self.rounds);
+        let body = json!({ "slotId": slot["slotId"], "claimsIaRef": reference,
+                           "contact": { "name": "Mme Charge" } });
+        let key = format!("{reference}-book");
+        let answer = self
+            .keyed(Operation::Book, "/v1/appointments", &body, &key)
+            .await?;
+        let Some(mut booking) = (answer.status == 201)
+            .then(|| tracked(&answer.body))
+            .flatten()
+        else {
+            return Some(());
+        };
+        let draw = self.rng.unit();
+        if draw < CANCEL {
+            let path = format!("/v1/appointments/{}/cancellation", booking.id);
+            let body = json!({ "reason": "INSURED_REQUEST" });
+            let answer = self
+                .keyed(Operation::Cancel, &path, &body, &format!("{key}-cancel"))
+                .await;
+            booking.expect = match answer {
+                Some(a) if a.status == 200 => Expect::Cancelled,
+                Some(a) if a.is_uncertain() => Expect::CancelledOrConfirmed,
+                _ => Expect::Confirmed,
+            };
+        } else if draw < CANCEL + RESCHEDULE {
+            self.reschedule(&mut booking, &key).await;
+        }
+        self.booked.push(booking);
+        self.shared.is_running().then_some(())
+    }
+
+    /// A slot search; `None` once the run is over.
+    async fn search(&mut self) -> Option<Vec<Value>> {
+        let body = bodies::search(&mut self.rng);
+        let answer = self
+            .call(
+                Operation::Search,
+                Method::POST,
+                "/v1/slot-searches",
+                Some(&body),
+                None,
+            )
+            .await?;
+        Some(match answer.body["slots"].as_array() {
+            Some(slots) if answer.status == 200 => slots.clone(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// Moves a booking to a random slot of a new search.
+    async fn reschedule(&mut self, booking: &mut Tracked, key: &str) {
+        let Some(slots) = self.search().await.filter(|s| !s.is_empty()) else {
+            return;
+        };
+        let body = json!({ "slotId": self.pick(&slots)["slotId"] });
+        let path = format!("/v1/appointments/{}/reschedule", booking.id);
+        match self
+            .keyed(Operation::Reschedule, &path, &body, &format!("{key}-move"))
+            .await
+        {
+            Some(a) if a.status == 200 => {
+                if let Some(moved) = tracked(&a.body) {
+                    *booking = moved;
+                } else {
+                    booking.expect = Expect::ConfirmedSomewhen;
+                }
+            }
+            Some(a) if a.is_uncertain() => booking.expect = Expect::ConfirmedSomewhen,
+            _ => {}
+        }
+    }
+
+    fn pick<'s>(&mut self, slots: &'s [Value]) -> &'s Value {
+        let index = usize::try_from(self.rng.below(slots.len() as u64)).unwrap_or(0);
+        &slots[index]
+    }
+
+    /// A keyed unsafe request, sent again (same key, next target) while no answer comes
+    /// back; `None` when the run was over before it was sent.
+    async fn keyed(
+        &mut self,
+        op: Operation,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> Option<Answer> {
+        let mut answer = self
+            .call(op, Method::POST, path, Some(body), Some(key))
+            .await?;
+        for _ in 1..ATTEMPTS {
+            if answer.status != 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            answer = self
+                .call(op, Method::POST, path, Some(body), Some(key))
+                .await?;
+        }
+        Some(answer)
+    }
+
+    /// One timed request to the next target; status 0 when no answer came. `None` when the
+    /// run was over before it was sent.
+    async fn call(
+        &mut self,
+        op: Operation,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Option<Answer> {
+        if !self.shared.take_ticket() {
+            return None;
+        }
+        let mut request = self
+            .shared
+            .http
+            .request(method, format!("{}{path}", self.shared.next_target()))
+            .bearer_auth(&self.shared.api_key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let started = Instant::now();
+        let answer = match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let body = response.json().await.unwrap_or(Value::Null);
+                Answer { status, body }
+            }
+            Err(_) => Answer {
+                status: 0,
+                body: Value::Null,
+            },
+        };
+        let status = (answer.status != 0).then_some(answer.status);
+        self.recorder.record(op, started.elapsed(), status);
+        Some(answer)
+    }
+}
