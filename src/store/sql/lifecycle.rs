@@ -42,8 +42,8 @@ async fn write(conn: &mut sqlx::AnyConnection, a: &Appointment) -> StoreResult<(
     let geo = a.place.as_ref().and_then(|p| p.geo);
     let result = sqlx::query(
         "UPDATE appointments SET status = $3, version = $4, expert_id = $5, firm_id = $6,
-            start_at = $7, end_at = $8, mode = $9, expertise_type = $10, place = $11, lat = $12,
-            lon = $13, claim_ref = $14, contact = $15, comment = $16, cancellation = $17,
+            start_at = $7, end_at = $8, mode = $9, expertise_type = $10, place = $11,
+            lat = CAST($12 AS DOUBLE PRECISION), lon = CAST($13 AS DOUBLE PRECISION), claim_ref = $14, contact = $15, comment = $16, cancellation = $17,
             updated_at = $18
          WHERE id = $1 AND version = $2",
     )
@@ -58,8 +58,9 @@ async fn write(conn: &mut sqlx::AnyConnection, a: &Appointment) -> StoreResult<(
     .bind(a.mode.as_str())
     .bind(a.expertise_type.as_str())
     .bind(a.place.as_ref().map(to_json).transpose()?)
-    .bind(geo.map(|g| g.lat()))
-    .bind(geo.map(|g| g.lon()))
+    // As text, for the reason given in `bookings.rs` (NULL f64 binds as FLOAT4).
+    .bind(geo.map(|g| g.lat().to_string()))
+    .bind(geo.map(|g| g.lon().to_string()))
     .bind(a.claim_ref.clone())
     .bind(a.contact.as_ref().map(to_json).transpose()?)
     .bind(a.comment.clone())
