@@ -268,21 +268,17 @@ impl Bookings for SqlStore {
         claims_ia_ref: &str,
         page: &PageRequest,
     ) -> StoreResult<Page<Appointment>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments
-             WHERE client_id = $1 AND claims_ia_ref = $2 AND id > $3 ORDER BY id LIMIT $4"
-        )))
-        .bind(client_id)
-        .bind(claims_ia_ref)
-        .bind(page.after.as_deref().unwrap_or(""))
-        .bind(i64::from(page.limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows
-            .iter()
-            .map(appointment_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items, page.limit, |a| &a.id))
+        let select = format!(
+            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE client_id = $1 AND claims_ia_ref = $2"
+        );
+        self.id_page(
+            &select,
+            &[client_id, claims_ia_ref],
+            page,
+            appointment_from_row,
+            |a| &a.id,
+        )
+        .await
     }
 
     async fn firm_appointment(&self, firm_id: &str, id: &str) -> StoreResult<Appointment> {

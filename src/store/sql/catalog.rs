@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{
     SqlStore, absence_from_row, bump_catalog, expect_one, expert_from_row, firm_from_row, new_id,
-    now_ms, on_constraint, paginate, to_json,
+    now_ms, on_constraint, to_json,
 };
 use crate::domain::expert::ExpertProfile;
 use crate::domain::firm::FirmProfile;
@@ -197,20 +197,9 @@ impl Catalog for SqlStore {
     }
 
     async fn list_experts(&self, firm_id: &str, page: &PageRequest) -> StoreResult<Page<Expert>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {EXPERT_COLUMNS} FROM experts WHERE firm_id = $1 AND id > $2
-             ORDER BY id LIMIT $3"
-        )))
-        .bind(firm_id)
-        .bind(page.after.as_deref().unwrap_or(""))
-        .bind(i64::from(page.limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows
-            .iter()
-            .map(expert_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items, page.limit, |e| &e.id))
+        let select = format!("SELECT {EXPERT_COLUMNS} FROM experts WHERE firm_id = $1");
+        self.id_page(&select, &[firm_id], page, expert_from_row, |e| &e.id)
+            .await
     }
 
     async fn replace_expert(
@@ -318,21 +307,16 @@ impl Catalog for SqlStore {
     ) -> StoreResult<Page<Absence>> {
         // Listing a foreign or unknown expert is NotFound, not an empty page.
         self.expert(firm_id, expert_id).await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ABSENCE_COLUMNS} FROM absences
-             WHERE firm_id = $1 AND expert_id = $2 AND id > $3 ORDER BY id LIMIT $4"
-        )))
-        .bind(firm_id)
-        .bind(expert_id)
-        .bind(page.after.as_deref().unwrap_or(""))
-        .bind(i64::from(page.limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows
-            .iter()
-            .map(absence_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items, page.limit, |a| &a.id))
+        let select =
+            format!("SELECT {ABSENCE_COLUMNS} FROM absences WHERE firm_id = $1 AND expert_id = $2");
+        self.id_page(
+            &select,
+            &[firm_id, expert_id],
+            page,
+            absence_from_row,
+            |a| &a.id,
+        )
+        .await
     }
 
     async fn delete_absence(

@@ -154,6 +154,33 @@ pub(super) fn on_constraint(err: sqlx::Error) -> StoreError {
     StoreError::Database(err)
 }
 
+impl SqlStore {
+    /// One keyset page, in id order, of `select` (a `SELECT … WHERE …` whose filter binds
+    /// `filter` as `$1…$n`); fetches one row more than the page to know if another follows.
+    pub(super) async fn id_page<T>(
+        &self,
+        select: &str,
+        filter: &[&str],
+        page: &crate::store::PageRequest,
+        from_row: fn(&AnyRow) -> StoreResult<T>,
+        id: fn(&T) -> &str,
+    ) -> StoreResult<Page<T>> {
+        let n = filter.len();
+        let sql = format!("{select} AND id > ${} ORDER BY id LIMIT ${}", n + 1, n + 2);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in filter {
+            query = query.bind(*value);
+        }
+        let rows = query
+            .bind(page.after.as_deref().unwrap_or(""))
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items, page.limit, id))
+    }
+}
+
 /// Marks the expert catalogue changed, in the caller's transaction.
 pub(super) async fn bump_catalog(conn: &mut sqlx::AnyConnection) -> StoreResult<()> {
     sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
