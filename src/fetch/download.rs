@@ -1,0 +1,165 @@
+//! The download step.
+
+use std::error::Error as _;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use url::Url;
+
+use super::blob::{BlobStore, BlobWriter, IngestError};
+use super::guard::{Guard, GuardedResolver, redirect_policy};
+use super::outcome::{Failure, FetchOutcome, RejectReason, Rejection};
+use super::policy::FetchPolicy;
+
+/// Downloads attachment URLs into a [`BlobStore`] under a [`FetchPolicy`].
+///
+/// Holds one HTTP client (connection pool, TLS roots) whose DNS resolver and redirect policy
+/// enforce the policy; build one at start-up and share it (`Clone` is cheap).
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    guard: Arc<Guard>,
+}
+
+/// The HTTP client could not be built (TLS set-up).
+#[derive(Debug, thiserror::Error)]
+#[error("building the download client: {0}")]
+pub struct FetcherBuildError(#[from] reqwest::Error);
+
+impl Fetcher {
+    /// A fetcher enforcing `policy`.
+    pub fn new(policy: FetchPolicy) -> Result<Self, FetcherBuildError> {
+        let guard = Arc::new(Guard::new(policy));
+        let policy = guard.policy();
+        let client = reqwest::Client::builder()
+            // A proxy would resolve names itself, out of the guard's sight.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver(Arc::clone(&guard))))
+            .redirect(redirect_policy(Arc::clone(&guard)))
+            .connect_timeout(policy.connect_timeout)
+            .timeout(policy.total_timeout)
+            .referer(false)
+            .user_agent(concat!("creneau-fetch/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { client, guard })
+    }
+
+    /// The policy enforced.
+    pub fn policy(&self) -> &FetchPolicy {
+        self.guard.policy()
+    }
+
+    /// The refusal of `url` when it follows from the URL alone (scheme, literal address,
+    /// host): what [`Fetcher::fetch`] would answer without connecting. Named hosts pass
+    /// here; their addresses are checked when the download resolves them.
+    pub fn precheck(&self, url: &str) -> Option<Rejection> {
+        match Url::parse(url) {
+            Ok(url) => self.guard.check_url(&url).err(),
+            Err(err) => Some(Rejection::new(
+                RejectReason::InvalidUrl,
+                format!("{url:?}: {err}"),
+            )),
+        }
+    }
+
+    /// Downloads `url` into `store`. Never panics and never returns an error: every way it
+    /// can end is a [`FetchOutcome`].
+    pub async fn fetch(&self, url: &str, store: &dyn BlobStore) -> FetchOutcome {
+        let url = match Url::parse(url) {
+            Ok(url) => url,
+            Err(err) => {
+                return FetchOutcome::Rejected(Rejection::new(
+                    RejectReason::InvalidUrl,
+                    format!("{url:?}: {err}"),
+                ));
+            }
+        };
+        if let Err(rejection) = self.guard.check_url(&url) {
+            tracing::warn!(detail = %rejection.detail, "fetch: URL refused");
+            return FetchOutcome::Rejected(rejection);
+        }
+        let mut response = match self.client.get(url.clone()).send().await {
+            Ok(response) => response,
+            Err(err) => return outcome_of_error(&err),
+        };
+        let status = response.status();
+        if !status.is_success() {
+            let retryable = status.is_server_error()
+                || status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::REQUEST_TIMEOUT;
+            return FetchOutcome::Failed(Failure {
+                retryable,
+                status: Some(status.as_u16()),
+                detail: format!("{}: HTTP {status}", response.url()),
+            });
+        }
+        let policy = self.guard.policy();
+        if let Some(declared) = response.content_length()
+            && declared > policy.max_bytes
+        {
+            return FetchOutcome::Rejected(Rejection::new(
+                RejectReason::TooLarge,
+                format!(
+                    "Content-Length {declared} exceeds the limit of {} bytes",
+                    policy.max_bytes
+                ),
+            ));
+        }
+        let declared_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("none")
+            .to_owned();
+        let mut writer = match BlobWriter::new(store, policy).await {
+            Ok(writer) => writer,
+            Err(err) => return FetchOutcome::failed(true, format!("staging the body: {err}")),
+        };
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if let Err(err) = writer.write_chunk(&chunk).await {
+                        return outcome_of_ingest(err, &declared_type);
+                    }
+                }
+                Ok(None) => break,
+                Err(err) => return outcome_of_error(&err),
+            }
+        }
+        match writer.finish().await {
+            Ok(blob) => FetchOutcome::Stored(blob),
+            Err(err) => outcome_of_ingest(err, &declared_type),
+        }
+    }
+}
+
+fn outcome_of_ingest(err: IngestError, declared_type: &str) -> FetchOutcome {
+    match err {
+        IngestError::Rejected(mut rejection) => {
+            if rejection.reason == RejectReason::ContentTypeNotAllowed {
+                rejection.detail = format!("{} (declared {declared_type})", rejection.detail);
+            }
+            FetchOutcome::Rejected(rejection)
+        }
+        other => FetchOutcome::failed(true, other.to_string()),
+    }
+}
+
+/// A refusal raised inside the client (resolver, redirect policy) travels as the source of
+/// its error; anything else is a transport failure, worth retrying.
+fn outcome_of_error(err: &reqwest::Error) -> FetchOutcome {
+    let mut source = err.source();
+    let mut chain = err.to_string();
+    while let Some(cause) = source {
+        if let Some(rejection) = cause.downcast_ref::<Rejection>() {
+            return FetchOutcome::Rejected(rejection.clone());
+        }
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if err.is_timeout() {
+        chain.push_str(" (timed out)");
+    }
+    FetchOutcome::failed(true, chain)
+}
