@@ -189,6 +189,27 @@ pub enum ClientCommand {
         #[arg(long)]
         name: String,
     },
+    /// Send a client's events to a webhook URL (Standard Webhooks signing); prints the
+    /// signing secret (generated unless given).
+    Webhook {
+        /// The client's id.
+        client_id: String,
+        /// Where to POST events (`https://…`; `http` for local receivers).
+        #[arg(long, required_unless_present = "remove")]
+        url: Option<String>,
+        /// Signing secret (`whsec_` + base64 of at least 24 bytes) to use instead of a new
+        /// one.
+        #[arg(
+            long,
+            env = "CRENEAU_WEBHOOK_SECRET",
+            hide_env_values = true,
+            conflicts_with = "remove"
+        )]
+        secret: Option<Secret>,
+        /// Stop sending (pending deliveries are dropped).
+        #[arg(long, conflicts_with = "url")]
+        remove: bool,
+    },
 }
 
 /// Options of `serve`.
@@ -234,6 +255,77 @@ pub struct ServerConfig {
     /// Slot engine settings.
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// Background jobs: document downloads and webhooks.
+    #[command(flatten)]
+    pub jobs: JobArgs,
+}
+
+/// Background jobs: where documents go, what may be downloaded, how often to retry.
+#[derive(Debug, Clone, Args)]
+pub struct JobArgs {
+    /// Directory of stored documents (created if missing). Instances sharing a PostgreSQL
+    /// database must share it too.
+    #[arg(long, env = "CRENEAU_BLOB_DIR", default_value = "creneau-blobs")]
+    pub blob_dir: std::path::PathBuf,
+    /// Largest document accepted, in bytes (downloads are cut off past it).
+    #[arg(long, env = "CRENEAU_FETCH_MAX_BYTES", default_value_t = 20 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1024 * 1024 * 1024))]
+    pub fetch_max_bytes: u64,
+    /// Origins (`scheme://host[:port]`) documents may also be fetched from although they
+    /// are not `https` or resolve to private addresses; comma-separated.
+    #[arg(
+        long = "fetch-allow-origin",
+        env = "CRENEAU_FETCH_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub fetch_allow_origins: Vec<String>,
+    /// Longest single download, in seconds.
+    #[arg(long, env = "CRENEAU_FETCH_TIMEOUT_SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub fetch_timeout_secs: u64,
+    /// Download attempts before an attachment is `FAILED`.
+    #[arg(long, env = "CRENEAU_FETCH_MAX_ATTEMPTS", default_value_t = 6,
+          value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub fetch_max_attempts: u32,
+    /// Concurrent downloads per instance.
+    #[arg(long, env = "CRENEAU_FETCH_WORKERS", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub fetch_workers: u32,
+    /// Delivery attempts before a webhook message is `FAILED`.
+    #[arg(long, env = "CRENEAU_WEBHOOK_MAX_ATTEMPTS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub webhook_max_attempts: u32,
+    /// Longest webhook attempt, in seconds.
+    #[arg(long, env = "CRENEAU_WEBHOOK_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout_secs: u64,
+    /// First retry delay, in milliseconds; it doubles per attempt (with jitter) up to an
+    /// hour.
+    #[arg(long, env = "CRENEAU_RETRY_BASE_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub retry_base_ms: u64,
+    /// How often idle workers look for due work, in milliseconds (other instances' work
+    /// and retries; work of this instance wakes them at once).
+    #[arg(long, env = "CRENEAU_JOB_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub job_poll_ms: u64,
+}
+
+impl Default for JobArgs {
+    fn default() -> Self {
+        Self {
+            blob_dir: "creneau-blobs".into(),
+            fetch_max_bytes: 20 * 1024 * 1024,
+            fetch_allow_origins: Vec::new(),
+            fetch_timeout_secs: 120,
+            fetch_max_attempts: 6,
+            fetch_workers: 2,
+            webhook_max_attempts: 10,
+            webhook_timeout_secs: 10,
+            retry_base_ms: 10_000,
+            job_poll_ms: 1000,
+        }
+    }
 }
 
 /// Slot grid and travel model.
@@ -280,6 +372,7 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             slot_ttl_secs: 900,
             engine: EngineArgs::default(),
+            jobs: JobArgs::default(),
         }
     }
 }

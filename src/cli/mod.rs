@@ -87,7 +87,66 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Client(ClientCommand::Webhook {
+            client_id,
+            url,
+            secret,
+            remove,
+        }) => webhook(store.as_ref(), cli.json, &client_id, url, secret, remove).await,
     }
+}
+
+/// `creneau client webhook`: sets or removes a client's webhook endpoint.
+async fn webhook(
+    store: &dyn Store,
+    as_json: bool,
+    client_id: &str,
+    url: Option<String>,
+    secret: Option<crate::config::Secret>,
+    remove: bool,
+) -> anyhow::Result<()> {
+    if remove {
+        store.remove_webhook(client_id).await.map_err(|e| match e {
+            StoreError::NotFound => {
+                anyhow::anyhow!("client {client_id} has no webhook")
+            }
+            other => other.into(),
+        })?;
+        print(
+            as_json,
+            &json!({ "clientId": client_id, "removed": true }),
+            "webhook removed",
+        );
+        return Ok(());
+    }
+    let url = url.unwrap_or_default();
+    let parsed = url::Url::parse(&url).map_err(|e| anyhow::anyhow!("--url {url}: {e}"))?;
+    anyhow::ensure!(
+        matches!(parsed.scheme(), "https" | "http"),
+        "--url must be an http(s) URL"
+    );
+    let secret = match secret {
+        Some(secret) => secret.expose().to_owned(),
+        None => crate::jobs::webhooks::new_secret(),
+    };
+    crate::jobs::webhooks::secret_key(&secret)?;
+    store
+        .set_webhook(&crate::store::WebhookEndpoint {
+            client_id: client_id.to_owned(),
+            url: url.clone(),
+            secret: secret.clone(),
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => anyhow::anyhow!("no client {client_id}"),
+            other => other.into(),
+        })?;
+    print(
+        as_json,
+        &json!({ "clientId": client_id, "url": url, "secret": secret }),
+        &format!("webhook: {url}\nsigning secret: {secret}"),
+    );
+    Ok(())
 }
 
 /// `creneau loadtest`: drives the servers, prints the report, fails when an invariant does
@@ -170,8 +229,20 @@ async fn serve(
     args: ServeArgs,
 ) -> anyhow::Result<()> {
     let state = AppState::new(store, args.server).await?;
+    let (stop_workers, stopping) = tokio::sync::watch::channel(false);
+    let workers = state.jobs.spawn(&state.store, &stopping)?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     crate::http::serve(listener, state, shutdown_signal()).await?;
+    // Workers stop between jobs; a download cut short is retried once its lease lapses.
+    let _ = stop_workers.send(true);
+    for worker in workers {
+        if tokio::time::timeout(std::time::Duration::from_secs(5), worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a worker did not stop within 5 s; its job will be retried");
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -62,6 +62,7 @@ macro_rules! string_newtype {
 
 pub mod appointment;
 pub mod codes;
+pub mod dossier;
 pub mod expert;
 pub mod firm;
 pub mod hours;

@@ -118,6 +118,38 @@ text_type!(
     }
 );
 
+text_type!(
+    /// A file name as sent by Claims IA (1–255 characters, no path separators).
+    FileName, 255, false, |s| {
+        if s.contains(['/', '\\']) {
+            return Err(TextError::Shape("must be a file name without path separators"));
+        }
+        Ok(())
+    }
+);
+text_type!(
+    /// A media type such as `image/jpeg` (parameters are not kept).
+    MediaType, 127, false, |s| {
+        let token = |t: &str| {
+            !t.is_empty()
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
+        };
+        match s.split_once('/') {
+            Some((kind, sub)) if token(kind) && token(sub) => Ok(()),
+            _ => Err(TextError::Shape("must be a media type such as image/jpeg")),
+        }
+    }
+);
+text_type!(
+    /// An absolute URL with a host, at most 2048 characters.
+    Link, 2048, false, |s| {
+        match url::Url::parse(s) {
+            Ok(url) if url.has_host() => Ok(()),
+            _ => Err(TextError::Shape("must be an absolute URL")),
+        }
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

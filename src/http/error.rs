@@ -104,6 +104,14 @@ pub enum ApiError {
     /// The body exceeds the size limit.
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// An uploaded document was refused by the content rules (type not allowed...).
+    #[error("{detail}")]
+    AttachmentRejected {
+        /// Stable code, e.g. `content-type-not-allowed`.
+        code: &'static str,
+        /// Explanation.
+        detail: String,
+    },
     /// The body is not JSON (or not of the expected media type).
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
@@ -146,6 +154,7 @@ impl ApiError {
             }
             Self::IdempotencyKeyInFlight => (StatusCode::CONFLICT, "idempotency-key-in-flight"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
+            Self::AttachmentRejected { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
             }
@@ -252,6 +261,15 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict {
                 constraint: "appointment_cancelled" | "appointment_not_confirmed",
             } => Self::NotActive("not confirmed"),
+            StoreError::Conflict {
+                constraint: "upload_limit",
+            } => Self::Conflict {
+                code: "too-many-attachments",
+                detail: format!(
+                    "an appointment takes at most {} uploaded documents",
+                    crate::store::MAX_UPLOADS
+                ),
+            },
             StoreError::Conflict { constraint } => Self::Conflict {
                 code: "conflict",
                 detail: format!("the change conflicts with existing data ({constraint})"),

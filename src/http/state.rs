@@ -7,6 +7,7 @@ use super::directory::DirectoryCache;
 use super::protocol::slot_token::SlotSigner;
 use crate::auth::{Throttle, TokenKeys, random_token};
 use crate::config::ServerConfig;
+use crate::jobs::Jobs;
 use crate::store::Store;
 
 /// Everything handlers need.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub directory: Arc<DirectoryCache>,
     /// Signs and checks slot ids.
     pub slots: Arc<SlotSigner>,
+    /// Document downloads, blobs and webhooks.
+    pub jobs: Arc<Jobs>,
 }
 
 /// Failures allowed per client id before the token endpoint locks it out.
@@ -47,6 +50,7 @@ impl AppState {
             .server_secret("slot-signing-key", &random_token(48))
             .await?;
         Ok(Self {
+            jobs: Arc::new(Jobs::new(&config.jobs)?),
             directory: Arc::new(DirectoryCache::default()),
             slots: Arc::new(SlotSigner::new(slot_key.as_bytes())),
             tokens: Arc::new(TokenKeys::new(

@@ -3,10 +3,12 @@
 //! migrations, locking).
 
 mod bookings;
+mod documents;
 mod migrate;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -21,9 +23,14 @@ pub use bookings::{
     AbsenceOutcome, Appointment, AppointmentFilter, BookError, Bookings, Busy, DetailsEdit,
     IdempotencyBegin, IdempotencyRecord, Move, Owner, Recheck, Schedule,
 };
+pub use documents::{
+    Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
+    Refusal, StoredDossier,
+};
 pub use migrate::hex;
 pub use sql::Event;
 pub use sql::SqlStore;
+pub use webhooks::{Delivery, DeliverySettlement, WebhookEndpoint, Webhooks};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,9 +150,9 @@ pub struct Page<T> {
 }
 
 /// Everything Créneau stores.
-pub trait Store: Catalog + Bookings {}
+pub trait Store: Catalog + Bookings + Documents + Webhooks {}
 
-impl<T: Catalog + Bookings> Store for T {}
+impl<T: Catalog + Bookings + Documents + Webhooks> Store for T {}
 
 /// Firms, credentials and experts. Every firm-owned object is addressed with its firm id,
 /// so a query can never reach another firm's data.

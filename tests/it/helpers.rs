@@ -90,6 +90,9 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     /// Its database.
     pub db: TestDb,
+    /// Its background jobs (fetcher, blob store, webhooks).
+    pub jobs: Arc<creneau::jobs::Jobs>,
+    _blobs: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -104,12 +107,17 @@ impl TestApp {
         Self::spawn_with(db, ServerConfig::default()).await
     }
 
-    /// Starts the server on a given database with given settings.
-    pub async fn spawn_with(db: TestDb, config: ServerConfig) -> Self {
+    /// Starts the server on a given database with given settings. Documents go to a
+    /// temporary directory; background workers do not run: tests drain them with
+    /// [`TestApp::fetch_worker`] and [`TestApp::webhook_sender`], deterministically.
+    pub async fn spawn_with(db: TestDb, mut config: ServerConfig) -> Self {
+        let blobs = tempfile::tempdir().expect("blob dir");
+        config.jobs.blob_dir = blobs.path().to_owned();
         let store = store::open(&db.url).await.expect("open store");
         let state = AppState::new(Arc::clone(&store), config)
             .await
             .expect("state");
+        let jobs = Arc::clone(&state.jobs);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -121,8 +129,22 @@ impl TestApp {
             http: reqwest::Client::new(),
             store,
             db,
+            jobs,
+            _blobs: blobs,
             shutdown: Some(tx),
         }
+    }
+
+    /// A real fetch worker on this server's store and blob directory.
+    pub fn fetch_worker(&self) -> creneau::jobs::fetch::FetchWorker {
+        self.jobs.fetch_worker(Arc::clone(&self.store))
+    }
+
+    /// A real webhook sender on this server's store.
+    pub fn webhook_sender(&self) -> creneau::jobs::webhooks::WebhookSender {
+        self.jobs
+            .webhook_sender(Arc::clone(&self.store))
+            .expect("webhook sender")
     }
 
     /// Absolute URL of a path.

@@ -6,6 +6,7 @@
 mod absences;
 mod appointments;
 mod calendar;
+mod documents;
 mod experts;
 mod firm;
 mod token;
@@ -24,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(absences::router())
         .merge(appointments::router())
         .merge(calendar::router())
+        .merge(documents::router())
 }
 
 /// The public, token-authenticated calendar feed route.

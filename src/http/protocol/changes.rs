@@ -156,7 +156,7 @@ pub async fn reschedule(
 }
 
 /// The version named by `If-Match` (`"3"`, `W/"3"`), `None` for absent or `*`.
-fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
+pub(crate) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };

@@ -41,6 +41,18 @@ pub struct EventView {
     pub data: serde_json::Value,
 }
 
+impl From<crate::store::Event> for EventView {
+    fn from(e: crate::store::Event) -> Self {
+        Self {
+            id: e.id.to_string(),
+            kind: e.kind,
+            occurred_at: e.occurred_at,
+            appointment_id: e.appointment_id,
+            data: e.data,
+        }
+    }
+}
+
 /// A page of events.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -81,15 +93,6 @@ pub async fn list_events(
     let next_cursor = events.last().map_or(after, |e| e.id);
     Ok(Json(EventPage {
         next_cursor: (next_cursor > 0).then(|| next_cursor.to_string()),
-        items: events
-            .into_iter()
-            .map(|e| EventView {
-                id: e.id.to_string(),
-                kind: e.kind,
-                occurred_at: e.occurred_at,
-                appointment_id: e.appointment_id,
-                data: e.data,
-            })
-            .collect(),
+        items: events.into_iter().map(EventView::from).collect(),
     }))
 }

@@ -3,9 +3,11 @@
 
 mod appointments;
 mod changes;
-mod events;
+mod dossier;
+pub(crate) mod events;
 mod search;
 pub mod slot_token;
+mod uploads;
 mod views;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -17,6 +19,8 @@ use crate::store::{Absence, Busy};
 
 pub use appointments::{page_of_views, view_of};
 pub(crate) use changes::{CancellationRequest, captured_view};
+pub use dossier::{AttachmentView, DossierView, dossier_response, dossier_view};
+pub use events::EventView;
 pub use views::{AppointmentView, ExpertRef};
 
 /// The protocol routes, relative to `/v1`.
@@ -27,6 +31,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(appointments::get_appointment, changes::patch))
         .routes(routes!(changes::cancel))
         .routes(routes!(changes::reschedule))
+        .routes(routes!(dossier::put_dossier, dossier::get_dossier))
+        .merge(
+            // Documents stream past the 1 MiB JSON limit; the blob writer enforces the cap.
+            OpenApiRouter::new()
+                .routes(routes!(uploads::upload))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .routes(routes!(events::list_events))
 }
 

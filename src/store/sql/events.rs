@@ -45,13 +45,28 @@ pub(super) async fn record_event(
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query(
-        "INSERT INTO events (type, appointment_id, data, occurred_at) VALUES ($1, $2, $3, $4)",
+    let now = now_ms();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO events (type, appointment_id, data, occurred_at) VALUES ($1, $2, $3, $4)
+         RETURNING id",
     )
     .bind(kind)
     .bind(appointment_id)
     .bind(data.to_string())
-    .bind(now_ms())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    // The transactional outbox: the delivery exists if and only if the event does.
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (event_id, client_id, status, attempts, next_attempt_at,
+            created_at)
+         SELECT $1, w.client_id, 'PENDING', 0, $2, $2
+         FROM webhook_endpoints w JOIN appointments a ON a.client_id = w.client_id
+         WHERE a.id = $3",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(appointment_id)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -74,15 +89,16 @@ pub(super) async fn list(
     .bind(i64::from(limit))
     .fetch_all(&store.pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(StoredEvent {
-                id: row.try_get(0)?,
-                kind: row.try_get(1)?,
-                appointment_id: row.try_get(2)?,
-                data: from_json(&row.try_get::<String, _>(3)?)?,
-                occurred_at: from_ms(row.try_get(4)?)?,
-            })
-        })
-        .collect()
+    rows.iter().map(event_from_row).collect()
+}
+
+/// Reads an event from columns `id, type, appointment_id, data, occurred_at` (in that order).
+pub(super) fn event_from_row(row: &sqlx::any::AnyRow) -> StoreResult<StoredEvent> {
+    Ok(StoredEvent {
+        id: row.try_get(0)?,
+        kind: row.try_get(1)?,
+        appointment_id: row.try_get(2)?,
+        data: from_json(&row.try_get::<String, _>(3)?)?,
+        occurred_at: from_ms(row.try_get(4)?)?,
+    })
 }

@@ -17,7 +17,7 @@ fn conflict(constraint: &'static str) -> StoreError {
 }
 
 /// The appointment `id` if `owner` may act on it.
-async fn load(
+pub(super) async fn load(
     conn: &mut sqlx::AnyConnection,
     owner: Owner<'_>,
     id: &str,

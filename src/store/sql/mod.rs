@@ -6,11 +6,13 @@
 mod absences;
 mod bookings;
 mod catalog;
+mod documents;
 mod events;
 pub use events::StoredEvent as Event;
 mod idempotency;
 mod lifecycle;
 mod rows;
+mod webhooks;
 
 use chrono::{DateTime, TimeZone as _, Utc};
 use sqlx::any::AnyRow;

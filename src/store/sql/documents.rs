@@ -1,0 +1,496 @@
+//! Dossiers, attachments and the download queue.
+//!
+//! The queue is the `attachments` table: a `PENDING` row whose `next_attempt_at` has come
+//! and whose lease is free (or lapsed: its worker died) is claimed by one worker with an
+//! `UPDATE … RETURNING` on the row picked by a sub-select (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, so instances never wait on each other; SQLite has one writer). Settling checks
+//! the lease is still the worker's, so a worker that lost its lease cannot overwrite the
+//! result of the one that took over.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::events::record_event;
+use super::lifecycle::load;
+use super::rows::corrupt;
+use super::{SqlStore, from_json, from_ms, new_id, now_ms, to_json};
+use crate::domain::dossier::Dossier;
+use crate::store::{
+    Attachment, AttachmentStatus, Backend, BlobInfo, Documents, FetchJob, FetchSettlement,
+    MAX_UPLOADS, Owner, Refusal, StoreError, StoreResult, StoredDossier,
+};
+
+const ATTACHMENT_COLUMNS: &str = "id, appointment_id, url, position, name, declared_type, \
+    status, reason, detail, content_type, size, sha256, attempts, created_at, updated_at";
+
+fn attachment_from_row(row: &AnyRow) -> StoreResult<Attachment> {
+    let status: String = row.try_get("status")?;
+    let sha256: Option<String> = row.try_get("sha256")?;
+    let blob = match sha256 {
+        Some(sha256) => Some(BlobInfo {
+            sha256,
+            size: row.try_get::<Option<i64>, _>("size")?.unwrap_or(0),
+            content_type: row
+                .try_get::<Option<String>, _>("content_type")?
+                .ok_or_else(|| corrupt("attachment content type"))?,
+        }),
+        None => None,
+    };
+    Ok(Attachment {
+        id: row.try_get("id")?,
+        appointment_id: row.try_get("appointment_id")?,
+        url: row.try_get("url")?,
+        in_dossier: row.try_get::<Option<i64>, _>("position")?.is_some(),
+        name: row.try_get("name")?,
+        declared_type: row.try_get("declared_type")?,
+        status: AttachmentStatus::parse(&status).ok_or_else(|| corrupt("attachment status"))?,
+        reason: row.try_get("reason")?,
+        detail: row.try_get("detail")?,
+        blob,
+        attempts: row.try_get("attempts")?,
+        created_at: from_ms(row.try_get("created_at")?)?,
+        updated_at: from_ms(row.try_get("updated_at")?)?,
+    })
+}
+
+/// Data of an `attachment.*` event.
+fn event_data(id: &str, status: AttachmentStatus, extra: serde_json::Value) -> serde_json::Value {
+    let mut data = serde_json::json!({ "attachmentId": id, "status": status.as_str() });
+    if let (Some(data), serde_json::Value::Object(extra)) = (data.as_object_mut(), extra) {
+        data.extend(extra);
+    }
+    data
+}
+
+fn refusal_event(
+    id: &str,
+    url: Option<&str>,
+    status: AttachmentStatus,
+    reason: &str,
+    detail: &str,
+) -> serde_json::Value {
+    event_data(
+        id,
+        status,
+        serde_json::json!({ "url": url, "reason": reason, "detail": detail }),
+    )
+}
+
+impl SqlStore {
+    /// The dossier of `appointment_id`, read on `conn` (the appointment's owner was checked).
+    async fn read_dossier(
+        conn: &mut sqlx::AnyConnection,
+        appointment_id: &str,
+    ) -> StoreResult<StoredDossier> {
+        let row =
+            sqlx::query("SELECT version, body, updated_at FROM dossiers WHERE appointment_id = $1")
+                .bind(appointment_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments
+             WHERE appointment_id = $1 AND position IS NOT NULL ORDER BY position"
+        )))
+        .bind(appointment_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(StoredDossier {
+            appointment_id: appointment_id.to_owned(),
+            version: row.try_get("version")?,
+            dossier: from_json::<Dossier>(&row.try_get::<String, _>("body")?)?,
+            updated_at: from_ms(row.try_get("updated_at")?)?,
+            attachments: rows
+                .iter()
+                .map(attachment_from_row)
+                .collect::<StoreResult<_>>()?,
+        })
+    }
+
+    async fn owned_dossier(&self, owner: Owner<'_>, id: &str) -> StoreResult<StoredDossier> {
+        let mut conn = self.pool.acquire().await?;
+        load(&mut conn, owner, id).await?;
+        Self::read_dossier(&mut conn, id).await
+    }
+
+    /// Matches the dossier's links with the stored attachments of the appointment.
+    async fn sync_attachments(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        appointment_id: &str,
+        dossier: &Dossier,
+        refusals: &[Option<Refusal>],
+        now: i64,
+    ) -> StoreResult<()> {
+        let known: HashMap<String, (String, String)> = sqlx::query(
+            "SELECT id, url, status FROM attachments WHERE appointment_id = $1 AND url IS NOT NULL",
+        )
+        .bind(appointment_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("url")?,
+                (row.try_get("id")?, row.try_get("status")?),
+            ))
+        })
+        .collect::<StoreResult<_>>()?;
+        // Everything leaves the dossier first; listed links come back below.
+        sqlx::query("UPDATE attachments SET position = NULL WHERE appointment_id = $1")
+            .bind(appointment_id)
+            .execute(&mut *tx)
+            .await?;
+        for (position, link) in dossier.attachments.iter().enumerate() {
+            let url = link.url.as_str();
+            let name = link.name.as_ref().map(|n| n.as_str().to_owned());
+            let declared = link.media_type.as_ref().map(|m| m.as_str().to_owned());
+            let position = i64::try_from(position).map_err(|_| corrupt("position"))?;
+            if let Some((id, _)) = known.get(url) {
+                sqlx::query(
+                    "UPDATE attachments SET position = $2, name = $3, declared_type = $4,
+                        updated_at = $5 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(position)
+                .bind(name)
+                .bind(declared)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                continue;
+            }
+            let id = new_id();
+            let refusal = refusals
+                .get(usize::try_from(position).unwrap_or(usize::MAX))
+                .cloned()
+                .flatten();
+            let status = if refusal.is_some() {
+                AttachmentStatus::Rejected
+            } else {
+                AttachmentStatus::Pending
+            };
+            sqlx::query(
+                "INSERT INTO attachments (id, appointment_id, url, position, name, declared_type,
+                    status, reason, detail, attempts, next_attempt_at, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $11)",
+            )
+            .bind(&id)
+            .bind(appointment_id)
+            .bind(url)
+            .bind(position)
+            .bind(name)
+            .bind(declared)
+            .bind(status.as_str())
+            .bind(refusal.as_ref().map(|r| r.reason.clone()))
+            .bind(refusal.as_ref().map(|r| r.detail.clone()))
+            .bind(refusal.is_none().then_some(now))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(refusal) = refusal {
+                let data = refusal_event(&id, Some(url), status, &refusal.reason, &refusal.detail);
+                record_event(self, tx, "attachment.rejected", appointment_id, &data).await?;
+            }
+        }
+        // A download nobody wants any more is dropped.
+        sqlx::query(
+            "DELETE FROM attachments
+             WHERE appointment_id = $1 AND position IS NULL AND url IS NOT NULL AND status = 'PENDING'",
+        )
+        .bind(appointment_id)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Documents for SqlStore {
+    async fn put_dossier(
+        &self,
+        client_id: &str,
+        appointment_id: &str,
+        dossier: &Dossier,
+        refusals: &[Option<Refusal>],
+        if_version: Option<i64>,
+    ) -> StoreResult<StoredDossier> {
+        let mut tx = self.begin_write().await?;
+        load(&mut tx, Owner::Client(client_id), appointment_id).await?;
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM dossiers WHERE appointment_id = $1")
+                .bind(appointment_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if if_version.is_some() && if_version != current {
+            return Err(StoreError::Conflict {
+                constraint: "version",
+            });
+        }
+        let now = now_ms();
+        let body = to_json(dossier)?;
+        match current {
+            Some(version) => {
+                sqlx::query(
+                    "UPDATE dossiers SET version = $2, body = $3, updated_at = $4
+                     WHERE appointment_id = $1",
+                )
+                .bind(appointment_id)
+                .bind(version + 1)
+                .bind(&body)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO dossiers (appointment_id, version, body, updated_at)
+                     VALUES ($1, 1, $2, $3)",
+                )
+                .bind(appointment_id)
+                .bind(&body)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        self.sync_attachments(&mut tx, appointment_id, dossier, refusals, now)
+            .await?;
+        let stored = Self::read_dossier(&mut tx, appointment_id).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn client_dossier(
+        &self,
+        client_id: &str,
+        appointment_id: &str,
+    ) -> StoreResult<StoredDossier> {
+        self.owned_dossier(Owner::Client(client_id), appointment_id)
+            .await
+    }
+
+    async fn firm_dossier(
+        &self,
+        firm_id: &str,
+        appointment_id: &str,
+    ) -> StoreResult<StoredDossier> {
+        self.owned_dossier(Owner::Firm(firm_id), appointment_id)
+            .await
+    }
+
+    async fn firm_attachments(
+        &self,
+        firm_id: &str,
+        appointment_id: &str,
+    ) -> StoreResult<Vec<Attachment>> {
+        let mut conn = self.pool.acquire().await?;
+        load(&mut conn, Owner::Firm(firm_id), appointment_id).await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE appointment_id = $1
+             ORDER BY created_at, id"
+        )))
+        .bind(appointment_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(attachment_from_row).collect()
+    }
+
+    async fn firm_attachment(
+        &self,
+        firm_id: &str,
+        appointment_id: &str,
+        attachment_id: &str,
+    ) -> StoreResult<Attachment> {
+        let mut conn = self.pool.acquire().await?;
+        load(&mut conn, Owner::Firm(firm_id), appointment_id).await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE appointment_id = $1 AND id = $2"
+        )))
+        .bind(appointment_id)
+        .bind(attachment_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        attachment_from_row(&row)
+    }
+
+    async fn add_upload(
+        &self,
+        client_id: &str,
+        appointment_id: &str,
+        name: Option<&str>,
+        declared_type: Option<&str>,
+        blob: &BlobInfo,
+    ) -> StoreResult<Attachment> {
+        let mut tx = self.begin_write().await?;
+        load(&mut tx, Owner::Client(client_id), appointment_id).await?;
+        let uploads: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM attachments WHERE appointment_id = $1 AND url IS NULL",
+        )
+        .bind(appointment_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if uploads >= MAX_UPLOADS {
+            return Err(StoreError::Conflict {
+                constraint: "upload_limit",
+            });
+        }
+        let id = new_id();
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO attachments (id, appointment_id, name, declared_type, status,
+                content_type, size, sha256, attempts, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'STORED', $5, $6, $7, 1, $8, $8)",
+        )
+        .bind(&id)
+        .bind(appointment_id)
+        .bind(name)
+        .bind(declared_type)
+        .bind(&blob.content_type)
+        .bind(blob.size)
+        .bind(&blob.sha256)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1"
+        )))
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        attachment_from_row(&row)
+    }
+
+    async fn claim_fetch(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<FetchJob>> {
+        let skip_locked = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE attachments SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+             WHERE id = (SELECT id FROM attachments
+                         WHERE status = 'PENDING' AND next_attempt_at <= $3
+                           AND (lease_until IS NULL OR lease_until < $3)
+                         ORDER BY next_attempt_at LIMIT 1 {skip_locked})
+             RETURNING id, appointment_id, url, attempts"
+        )))
+        .bind(worker)
+        .bind(lease_until.timestamp_millis())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(FetchJob {
+            attachment_id: row.try_get("id")?,
+            appointment_id: row.try_get("appointment_id")?,
+            url: row
+                .try_get::<Option<String>, _>("url")?
+                .ok_or_else(|| corrupt("queued attachment without url"))?,
+            attempts: row.try_get("attempts")?,
+        }))
+    }
+
+    async fn settle_fetch(
+        &self,
+        job: &FetchJob,
+        worker: &str,
+        settlement: &FetchSettlement,
+    ) -> StoreResult<bool> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let (status, reason, detail, next, blob) = match settlement {
+            FetchSettlement::Stored(blob) => {
+                (AttachmentStatus::Stored, None, None, None, Some(blob))
+            }
+            FetchSettlement::Rejected(refusal) => (
+                AttachmentStatus::Rejected,
+                Some(refusal.reason.as_str()),
+                Some(refusal.detail.as_str()),
+                None,
+                None,
+            ),
+            FetchSettlement::Failed { reason, detail } => (
+                AttachmentStatus::Failed,
+                Some(reason.as_str()),
+                Some(detail.as_str()),
+                None,
+                None,
+            ),
+            FetchSettlement::Retry { at, detail } => (
+                AttachmentStatus::Pending,
+                None,
+                Some(detail.as_str()),
+                Some(at.timestamp_millis()),
+                None,
+            ),
+        };
+        let result = sqlx::query(
+            "UPDATE attachments SET status = $3, reason = $4, detail = $5, next_attempt_at = $6,
+                content_type = $7, size = $8, sha256 = $9, lease_owner = NULL,
+                lease_until = NULL, updated_at = $10
+             WHERE id = $1 AND lease_owner = $2 AND status = 'PENDING'",
+        )
+        .bind(&job.attachment_id)
+        .bind(worker)
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(detail)
+        .bind(next)
+        .bind(blob.map(|b| b.content_type.clone()))
+        .bind(blob.map(|b| b.size))
+        .bind(blob.map(|b| b.sha256.clone()))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let url = Some(job.url.as_str());
+        match settlement {
+            FetchSettlement::Stored(blob) => {
+                let data = event_data(
+                    &job.attachment_id,
+                    status,
+                    serde_json::json!({ "url": url, "contentType": blob.content_type,
+                                        "size": blob.size, "sha256": blob.sha256 }),
+                );
+                record_event(
+                    self,
+                    &mut tx,
+                    "attachment.stored",
+                    &job.appointment_id,
+                    &data,
+                )
+                .await?;
+            }
+            FetchSettlement::Rejected(Refusal { reason, detail })
+            | FetchSettlement::Failed { reason, detail } => {
+                let data = refusal_event(&job.attachment_id, url, status, reason, detail);
+                record_event(
+                    self,
+                    &mut tx,
+                    "attachment.rejected",
+                    &job.appointment_id,
+                    &data,
+                )
+                .await?;
+            }
+            FetchSettlement::Retry { .. } => {}
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}
