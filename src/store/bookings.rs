@@ -256,12 +256,13 @@ pub trait Bookings: Send + Sync + 'static {
         edit: &DetailsEdit,
     ) -> StoreResult<Appointment>;
 
-    /// Moves a client's CONFIRMED appointment to a new slot, atomically: the new slot is
-    /// re-checked (with the appointment itself left out of its expert's calendar) and the row
-    /// updated in one transaction; on any failure the appointment is untouched.
+    /// Moves a CONFIRMED appointment to a new slot, atomically: the new slot is re-checked
+    /// (with the appointment itself left out of its expert's calendar) and the row updated in
+    /// one transaction; on any failure the appointment is untouched. A firm's move records an
+    /// `appointment.rescheduled` event in that transaction.
     async fn reschedule(
         &self,
-        client_id: &str,
+        owner: Owner<'_>,
         id: &str,
         to: &Move,
         recheck: &Recheck,

@@ -235,3 +235,59 @@ async fn an_event_committed_late_is_never_skipped() {
         .collect();
     assert_eq!(order, vec![ids[0].as_str(), ids[1].as_str()]);
 }
+
+#[tokio::test]
+async fn a_firm_reschedule_is_checked_atomic_and_an_event() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("Cabinet").await;
+    let key = app.api_key().await;
+    let ids = book_many(&app, &token, &key, 1, 2).await; // day 3 at 08:00 and 09:00
+    let path = format!("/admin/v1/appointments/{}/reschedule", ids[0]);
+    let day = days_ahead(3);
+    let at = |h: i64, m: i64| (day + Duration::hours(h) + Duration::minutes(m)).to_rfc3339();
+
+    // Onto the other appointment: refused, nothing moves.
+    let (status, body) = app
+        .call("POST", &path, &token, Some(json!({ "start": at(9, 30) })))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "slot-unavailable");
+    let (_, unchanged) = app
+        .call("GET", &format!("/v1/appointments/{}", ids[0]), &key, None)
+        .await;
+    assert_eq!(unchanged["version"], 1);
+
+    let (status, body) = app
+        .call(
+            "POST",
+            &path,
+            &token,
+            Some(json!({ "start": at(11, 0), "expertId": "nobody" })),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["pointer"], "/expertId");
+    let (_, other) = app.firm("Autre").await;
+    let (status, _) = app
+        .call("POST", &path, &other, Some(json!({ "start": at(11, 0) })))
+        .await;
+    assert_eq!(status, 404);
+
+    let (status, moved) = app
+        .call("POST", &path, &token, Some(json!({ "start": at(11, 0) })))
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["version"], 2);
+    let (_, seen) = app
+        .call("GET", &format!("/v1/appointments/{}", ids[0]), &key, None)
+        .await;
+    assert_eq!(seen["start"], moved["start"]);
+
+    let (_, events) = app.call("GET", "/v1/events", &key, None).await;
+    let items = events["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{events}");
+    assert_eq!(items[0]["type"], "appointment.rescheduled");
+    assert_eq!(items[0]["appointmentId"], ids[0].as_str());
+    assert_eq!(items[0]["data"]["version"], 2);
+    assert!(items[0]["data"]["previous"]["start"].is_string());
+}

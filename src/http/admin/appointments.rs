@@ -6,21 +6,21 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::appointment::{Actor, Cancellation};
 use crate::http::auth::FirmAdmin;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::extract::{ApiQuery, PageQuery, Paged};
 use crate::http::protocol::{
     AppointmentView, CancellationRequest, captured_view, page_of_views, view_of,
 };
 use crate::http::state::AppState;
-use crate::store::{AppointmentFilter, Owner};
+use crate::store::{AppointmentFilter, BookError, Move, Owner, Schedule, StoreError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_appointment))
         .routes(routes!(cancel_appointment))
         .routes(routes!(complete_appointment))
+        .routes(routes!(reschedule_appointment))
 }
 
 /// Filters of the firm's appointment list.
@@ -142,6 +143,98 @@ async fn complete_appointment(
         firm_id = admin.firm_id,
         appointment_id = id,
         "appointment completed"
+    );
+    captured_view(&state, &appointment).await
+}
+
+/// A move decided by the firm.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FirmRescheduleRequest {
+    /// New start (RFC 3339); the length is the expert's duration for the expertise type.
+    pub start: DateTime<FixedOffset>,
+    /// Another of the firm's experts (default: the same one).
+    #[serde(default)]
+    pub expert_id: Option<String>,
+}
+
+/// Moves one of the caller's CONFIRMED appointments to a new time (and possibly another of
+/// its experts), checked like a booking: working hours, absences, other appointments,
+/// travel, daily maximum, notice, grid. Atomic: 409 `slot-unavailable` leaves it untouched.
+/// Claims IA is told by an `appointment.rescheduled` event.
+#[utoipa::path(post, path = "/appointments/{id}/reschedule", tag = "admin",
+    security(("firmToken" = [])),
+    params(("id" = String, Path, description = "Appointment id")),
+    request_body = FirmRescheduleRequest,
+    responses((status = 200, body = AppointmentView), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn reschedule_appointment(
+    admin: FirmAdmin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<FirmRescheduleRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let current = state.store.firm_appointment(&admin.firm_id, &id).await?;
+    let expert_id = request
+        .expert_id
+        .unwrap_or_else(|| current.expert_id.clone());
+    let expert = match state.store.expert(&admin.firm_id, &expert_id).await {
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::invalid(
+                "/expertId",
+                "no such expert in this firm",
+            ));
+        }
+        other => other?,
+    };
+    let start = request.start.to_utc();
+    let minutes = expert.profile.durations_minutes.get(current.expertise_type);
+    let end = start + chrono::Duration::minutes(i64::from(minutes));
+    let to = Move {
+        expert_id,
+        firm_id: admin.firm_id.clone(),
+        start,
+        end,
+        mode: current.mode,
+        expertise_type: current.expertise_type,
+        place: current.place.clone(),
+    };
+    let now = Utc::now();
+    let settings = state.config.engine.settings();
+    let geo = current.place.as_ref().and_then(|p| p.geo);
+    let recheck = move |schedule: &Schedule| {
+        schedule.expert.profile.active
+            && crate::engine::check_slot(
+                &schedule.expert.profile,
+                &crate::http::protocol::calendar(&schedule.absences, &schedule.appointments),
+                current.expertise_type,
+                geo.as_ref(),
+                start,
+                end,
+                now,
+                &settings,
+            )
+            .is_ok()
+    };
+    let appointment = match state
+        .store
+        .reschedule(Owner::Firm(&admin.firm_id), &id, &to, &recheck)
+        .await
+    {
+        Ok(appointment) => appointment,
+        Err(BookError::SlotUnavailable) => return Err(ApiError::SlotUnavailable),
+        Err(BookError::AppointmentExists(existing)) => {
+            return Err(ApiError::AppointmentExists(existing));
+        }
+        Err(BookError::Store(err)) => return Err(err.into()),
+    };
+    tracing::info!(
+        firm_id = admin.firm_id,
+        appointment_id = id,
+        expert_id = appointment.expert_id,
+        start = %appointment.start,
+        "appointment rescheduled by the firm"
     );
     captured_view(&state, &appointment).await
 }

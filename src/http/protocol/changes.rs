@@ -136,7 +136,11 @@ pub async fn reschedule(
                 place: offer.place.clone(),
             };
             let recheck = recheck_for(offer, now, state.config.engine.settings());
-            let appointment = match state.store.reschedule(&client.id, &id, &to, &recheck).await {
+            let appointment = match state
+                .store
+                .reschedule(Owner::Client(&client.id), &id, &to, &recheck)
+                .await
+            {
                 Ok(appointment) => appointment,
                 Err(BookError::SlotUnavailable) => return Err(ApiError::SlotUnavailable),
                 Err(BookError::AppointmentExists(existing)) => {

@@ -363,12 +363,12 @@ impl Bookings for SqlStore {
 
     async fn reschedule(
         &self,
-        client_id: &str,
+        owner: Owner<'_>,
         id: &str,
         to: &Move,
         recheck: &Recheck,
     ) -> Result<Appointment, BookError> {
-        lifecycle::reschedule(self, client_id, id, to, recheck).await
+        lifecycle::reschedule(self, owner, id, to, recheck).await
     }
 
     async fn events(

@@ -158,7 +158,7 @@ pub(super) async fn update_details(
 /// See [`crate::store::Bookings::reschedule`].
 pub(super) async fn reschedule(
     store: &SqlStore,
-    client_id: &str,
+    owner: Owner<'_>,
     id: &str,
     to: &Move,
     recheck: &Recheck,
@@ -169,10 +169,11 @@ pub(super) async fn reschedule(
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from)?;
-    let mut a = load(&mut tx, Owner::Client(client_id), id).await?;
+    let mut a = load(&mut tx, owner, id).await?;
     if a.status != AppointmentStatus::Confirmed {
         return Err(conflict("appointment_not_confirmed").into());
     }
+    let before = (a.expert_id.clone(), a.start, a.end);
     let margin = Duration::days(SCHEDULE_MARGIN_DAYS);
     let schedule = SqlStore::schedule_in(
         &mut tx,
@@ -205,6 +206,13 @@ pub(super) async fn reschedule(
             return Err(BookError::SlotUnavailable);
         }
         other => other?,
+    }
+    if let Owner::Firm(_) = owner {
+        let data = serde_json::json!({
+            "expertId": a.expert_id, "start": a.start, "end": a.end, "version": a.version,
+            "previous": { "expertId": before.0, "start": before.1, "end": before.2 },
+        });
+        record_event(store, &mut tx, "appointment.rescheduled", &a.id, &data).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(a)
