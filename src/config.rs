@@ -156,6 +156,22 @@ pub struct LoadtestArgs {
     /// Seed of the clients' random choices.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// What each virtual client does: the full `scenario` (healthz, search, book, some
+    /// cancels and reschedules), or only `search`, or only `healthz` (a trivial route, the
+    /// reference for ratios).
+    #[arg(long, value_enum, default_value_t = Mix::Scenario)]
+    pub mix: Mix,
+}
+
+/// The request mix of a load test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mix {
+    /// Healthz, search, book, sometimes cancel or reschedule.
+    Scenario,
+    /// Slot searches only.
+    Search,
+    /// `GET /healthz` only.
+    Healthz,
 }
 
 /// Firm commands.
@@ -252,6 +268,12 @@ pub struct ServerConfig {
     #[arg(long, env = "CRENEAU_SLOT_TTL_SECS", default_value_t = 900,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub slot_ttl_secs: u64,
+    /// How long slot searches reuse an expert's calendar read from the database, in
+    /// milliseconds (0: read it on every search). Changes made through this instance are
+    /// seen at once; through another instance, within this delay.
+    #[arg(long, env = "CRENEAU_CALENDAR_CACHE_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub calendar_cache_ms: u64,
     /// Slot engine settings.
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -371,6 +393,7 @@ impl Default for ServerConfig {
             token_ttl_secs: 3600,
             request_timeout_secs: 30,
             slot_ttl_secs: 900,
+            calendar_cache_ms: 1000,
             engine: EngineArgs::default(),
             jobs: JobArgs::default(),
         }

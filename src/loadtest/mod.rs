@@ -23,7 +23,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::config::LoadtestArgs;
+use crate::config::{LoadtestArgs, Mix};
 use report::{Recorder, Report};
 
 /// When a run stops.
@@ -52,6 +52,8 @@ pub struct Plan {
     pub contested: f64,
     /// Seed of the clients' random choices.
     pub seed: u64,
+    /// What the clients do.
+    pub mix: Mix,
 }
 
 impl Plan {
@@ -81,6 +83,7 @@ impl Plan {
             clients: args.clients,
             contested: args.contested,
             seed: args.seed,
+            mix: args.mix,
         })
     }
 }
@@ -111,6 +114,7 @@ struct Shared {
     api_key: String,
     seed: u64,
     contested: f64,
+    mix: Mix,
     /// Distinguishes this run's references and idempotency keys from earlier runs'.
     run_id: String,
     deadline: Option<Instant>,
@@ -151,6 +155,7 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Report> {
         api_key: plan.api_key.clone(),
         seed: plan.seed,
         contested: plan.contested,
+        mix: plan.mix,
         run_id: uuid::Uuid::now_v7().simple().to_string()[20..].to_owned(),
         deadline: match plan.stop {
             Stop::After(duration) => Some(started + duration),

@@ -10,6 +10,7 @@ use super::Shared;
 use super::bodies::{self, tracked};
 use super::invariants::{Expect, Tracked};
 use super::report::{Operation, Recorder};
+use crate::config::Mix;
 use crate::synthetic::SplitMix64;
 
 /// Share of bookings cancelled, and share rescheduled, right after booking.
@@ -67,6 +68,16 @@ impl<'a> Client<'a> {
 
     /// One round; `None` once the run is over.
     async fn round(&mut self) -> Option<()> {
+        match self.shared.mix {
+            Mix::Healthz => {
+                return self
+                    .call(Operation::Healthz, Method::GET, "/healthz", None, None)
+                    .await
+                    .map(drop);
+            }
+            Mix::Search => return self.search().await.map(drop),
+            Mix::Scenario => {}
+        }
         self.call(Operation::Healthz, Method::GET, "/healthz", None, None)
             .await?;
         let slots = self.search().await?;

@@ -5,6 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use creneau::cli::seed::seed;
+use creneau::config::Mix;
 use creneau::loadtest::report::Operation;
 use creneau::loadtest::{Plan, Stop, run};
 use serde_json::Value;
@@ -24,6 +25,7 @@ async fn a_short_load_test_books_slots_and_leaves_the_invariants_intact() {
         clients: 4,
         contested: 0.5,
         seed: 1,
+        mix: Mix::Scenario,
     };
 
     // Act
@@ -110,4 +112,34 @@ fn a_load_test_against_another_machine_is_refused_without_opening_a_database() {
         0,
         "no database file"
     );
+}
+
+#[tokio::test]
+async fn a_search_only_run_sends_nothing_but_searches() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(app.store.as_ref(), 20, 3).await.unwrap();
+    let plan = Plan {
+        targets: vec![app.base.clone()],
+        api_key: seeded.api_key,
+        firm: (seeded.client_id, seeded.client_secret),
+        stop: Stop::Requests(40),
+        clients: 2,
+        contested: 0.5,
+        seed: 1,
+        mix: Mix::Search,
+    };
+    let report = run(&plan).await.unwrap();
+    let text = report.to_text();
+    assert_eq!(
+        report.recorder.stats(Operation::Search).with_status(200),
+        40,
+        "{text}"
+    );
+    assert_eq!(report.recorder.stats(Operation::Book).count(), 0, "{text}");
+    assert_eq!(
+        report.recorder.stats(Operation::Healthz).count(),
+        0,
+        "{text}"
+    );
+    assert!(report.verdict.passed(), "{text}");
 }
