@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+mod calendars;
 mod directory;
 mod docs;
 pub mod error;

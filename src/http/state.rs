@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::calendars::CalendarCache;
 use super::directory::DirectoryCache;
 use super::protocol::slot_token::SlotSigner;
 use crate::auth::{Throttle, TokenKeys, random_token};
@@ -27,6 +28,8 @@ pub struct AppState {
     pub slots: Arc<SlotSigner>,
     /// Document downloads, blobs and webhooks.
     pub jobs: Arc<Jobs>,
+    /// Expert calendars for slot searches.
+    pub calendars: Arc<CalendarCache>,
 }
 
 /// Failures allowed per client id before the token endpoint locks it out.
@@ -51,6 +54,9 @@ impl AppState {
             .await?;
         Ok(Self {
             jobs: Arc::new(Jobs::new(&config.jobs)?),
+            calendars: Arc::new(CalendarCache::new(Duration::from_millis(
+                config.calendar_cache_ms,
+            ))),
             directory: Arc::new(DirectoryCache::default()),
             slots: Arc::new(SlotSigner::new(slot_key.as_bytes())),
             tokens: Arc::new(TokenKeys::new(

@@ -244,3 +244,48 @@ async fn an_expired_slot_is_410() {
         .await;
     assert_problem(status, &problem, 410, "slot-expired");
 }
+
+#[tokio::test]
+async fn another_instance_sees_a_booking_within_the_calendar_cache_delay_and_never_double_books() {
+    let config = creneau::config::ServerConfig {
+        calendar_cache_ms: 300,
+        ..Default::default()
+    };
+    let a = TestApp::spawn_with(crate::helpers::fresh_db().await, config.clone()).await;
+    let b = TestApp::spawn_with(crate::helpers::TestDb::shared(&a.db.url), config).await;
+    let (_, token) = a.firm("Cabinet").await;
+    a.expert(&token, open_expert("J. Martin")).await;
+    let key = a.api_key().await;
+    let body = search_body("VISIO", days_ahead(3), 1);
+    let first = b.search(&key, body.clone()).await; // B caches the calendar
+    let slot = first["slots"][0].clone();
+    let (status, _) = a
+        .book(&key, slot["slotId"].as_str().unwrap(), "CIA-1")
+        .await;
+    assert_eq!(status, 201);
+
+    // B may still offer the slot from its cache, but booking it there is refused...
+    let stale = b.search(&key, body.clone()).await;
+    if let Some(offered) = stale["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["start"] == slot["start"])
+    {
+        let (status, problem) = b
+            .book(&key, offered["slotId"].as_str().unwrap(), "CIA-2")
+            .await;
+        assert_problem(status, &problem, 409, "slot-unavailable");
+    }
+    // ...and once the delay has passed (or after that refusal), B no longer offers it.
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let fresh = b.search(&key, body).await;
+    assert!(
+        fresh["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["start"] != slot["start"]),
+        "{fresh}"
+    );
+}

@@ -105,6 +105,7 @@ async fn create_absence(
         .store
         .create_absence(&admin.firm_id, &id, &absence, force)
         .await?;
+    state.calendars.invalidate(&id);
     let (absence, cancelled) = match outcome {
         AbsenceOutcome::Created { absence, cancelled } => (absence, cancelled),
         AbsenceOutcome::Conflicts(appointments) => {
@@ -143,6 +144,7 @@ async fn delete_absence(
         .store
         .delete_absence(&admin.firm_id, &id, &absence_id)
         .await?;
+    state.calendars.invalidate(&id);
     tracing::info!(
         firm_id = admin.firm_id,
         expert_id = id,

@@ -115,6 +115,7 @@ async fn cancel_appointment(
         .store
         .cancel_appointment(Owner::Firm(&admin.firm_id), &id, &cancellation)
         .await?;
+    state.calendars.invalidate(&appointment.expert_id);
     tracing::info!(
         firm_id = admin.firm_id,
         appointment_id = id,
@@ -139,6 +140,7 @@ async fn complete_appointment(
         .store
         .complete_appointment(&admin.firm_id, &id)
         .await?;
+    state.calendars.invalidate(&appointment.expert_id);
     tracing::info!(
         firm_id = admin.firm_id,
         appointment_id = id,
@@ -217,11 +219,13 @@ async fn reschedule_appointment(
             )
             .is_ok()
     };
-    let appointment = match state
+    let outcome = state
         .store
         .reschedule(Owner::Firm(&admin.firm_id), &id, &to, &recheck)
-        .await
-    {
+        .await;
+    state.calendars.invalidate(&current.expert_id);
+    state.calendars.invalidate(&to.expert_id);
+    let appointment = match outcome {
         Ok(appointment) => appointment,
         Err(BookError::SlotUnavailable) => return Err(ApiError::SlotUnavailable),
         Err(BookError::AppointmentExists(existing)) => {

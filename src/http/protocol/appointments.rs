@@ -108,11 +108,13 @@ async fn book_once(
     );
     let record = key.map(|k| captured.record(&client.id, k));
     let recheck = recheck_for(offer, now, state.config.engine.settings());
-    match state
+    let outcome = state
         .store
         .book(&appointment, &recheck, record.as_ref())
-        .await
-    {
+        .await;
+    // Booked, or refused because the time was taken: either way the cached calendar is old.
+    state.calendars.invalidate(&appointment.expert_id);
+    match outcome {
         Ok(()) => {
             tracing::info!(
                 appointment_id = appointment.id,

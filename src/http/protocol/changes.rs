@@ -85,6 +85,7 @@ pub async fn cancel(
             };
             let appointment =
                 state.store.cancel_appointment(Owner::Client(&client.id), &id, &cancellation).await?;
+            state.calendars.invalidate(&appointment.expert_id);
             tracing::info!(appointment_id = id, reason = ?request.reason, "appointment cancelled by Claims IA");
             captured_view(&state, &appointment).await
         },
@@ -136,11 +137,14 @@ pub async fn reschedule(
                 place: offer.place.clone(),
             };
             let recheck = recheck_for(offer, now, state.config.engine.settings());
-            let appointment = match state
+            let outcome = state
                 .store
                 .reschedule(Owner::Client(&client.id), &id, &to, &recheck)
-                .await
-            {
+                .await;
+            // The previous expert is not known here: forget every calendar (reschedules are
+            // rare).
+            state.calendars.invalidate_all();
+            let appointment = match outcome {
                 Ok(appointment) => appointment,
                 Err(BookError::SlotUnavailable) => return Err(ApiError::SlotUnavailable),
                 Err(BookError::AppointmentExists(existing)) => {

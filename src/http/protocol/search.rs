@@ -212,7 +212,7 @@ pub async fn search_slots(
     let slots = snapshot.directory.search(
         &query,
         &eligibility.experts,
-        |i| calendars.get(&i).unwrap_or(&EMPTY),
+        |i| calendars.get(&i).map_or(&*EMPTY, |c| &**c),
         now,
         settings,
     );
@@ -282,25 +282,26 @@ pub async fn search_slots(
 static EMPTY: std::sync::LazyLock<Calendar> = std::sync::LazyLock::new(Calendar::default);
 
 /// Calendars of the eligible experts around the window (a week either side, for travel,
-/// daily maxima and weekly load).
+/// daily maxima and weekly load), from the calendar cache.
 async fn load_calendars(
     state: &AppState,
     directory: &engine::Directory,
     eligible: &[usize],
     window: &Window,
-) -> ApiResult<std::collections::HashMap<usize, Calendar>> {
+) -> ApiResult<std::collections::HashMap<usize, std::sync::Arc<Calendar>>> {
     let ids: Vec<&str> = eligible
         .iter()
         .map(|&i| directory.expert(i).id.as_str())
         .collect();
     let margin = Duration::days(8);
-    let schedules = state
-        .store
-        .schedules(&ids, window.from - margin, window.to + margin)
+    let calendars = state
+        .calendars
+        .get(
+            state.store.as_ref(),
+            &ids,
+            window.from - margin,
+            window.to + margin,
+        )
         .await?;
-    Ok(eligible
-        .iter()
-        .zip(schedules)
-        .map(|(&i, (_, absences, busy))| (i, super::calendar(&absences, &busy)))
-        .collect())
+    Ok(eligible.iter().copied().zip(calendars).collect())
 }
