@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load runs of Créneau on this machine, for the README's performance figures.
 #
-#   scripts/load-runs.sh            # about 4 x DURATION seconds plus the release build
+#   scripts/load-runs.sh            # about 10 x DURATION seconds plus the release build
 #
 # Builds the release binary once, then, each time on a fresh database seeded with
 # `creneau seed` (EXPERTS synthetic experts), runs `creneau loadtest` (CLIENTS virtual
@@ -13,6 +13,10 @@
 #       seconds and restarted while the load runs; the invariant check runs at the end.
 # Then measures `pgbench`'s single-row INSERT rate on the same PostgreSQL server, the
 # reference for "bookings per second" in the README.
+#
+# Runs (a) to (c) first time `GET /healthz` alone and slot searches alone (same clients,
+# same servers), then the full scenario, so search throughput reads as a ratio to a
+# trivial route.
 #
 # Every run ends with the invariant check (no overlapping CONFIRMED appointments, every
 # 201 booking present as last seen); the script fails if any run fails it.
@@ -102,6 +106,7 @@ seed() {
 }
 
 # Runs the load test (NAME, credential flags, then the ports); records a failure.
+# MIX=healthz|search|scenario (default scenario) picks what the clients do.
 load() {
     local name="$1" creds="$2"
     shift 2
@@ -109,7 +114,7 @@ load() {
     for port in "$@"; do targets+=(--target "http://127.0.0.1:$port"); done
     # shellcheck disable=SC2086 # the credential flags are split on purpose
     if timeout "$LOAD_TIMEOUT" "$BIN" loadtest "${targets[@]}" $creds --duration "$DURATION" \
-        --clients "$CLIENTS" | tee "$OUT/$name.txt"; then
+        --clients "$CLIENTS" --mix "${MIX:-scenario}" | tee "$OUT/$name.txt"; then
         echo "run $name: invariants held"
     else
         echo "run $name: FAILED" >&2
@@ -125,6 +130,8 @@ SQLITE="sqlite:$OUT/load-$STAMP.db"
 rm -f "$OUT/load-$STAMP.db"*
 CREDS="$(seed "$SQLITE")"
 start "$BASE_PORT" "$SQLITE"
+MIX=healthz load a-sqlite-healthz "$CREDS" "$BASE_PORT"
+MIX=search load a-sqlite-search "$CREDS" "$BASE_PORT"
 load a-sqlite "$CREDS" "$BASE_PORT"
 stop "$BASE_PORT"
 
@@ -132,6 +139,8 @@ step "(b) one instance, PostgreSQL"
 DB="$(fresh_pg b)"
 CREDS="$(seed "$DB")"
 start "$BASE_PORT" "$DB"
+MIX=healthz load b-postgres-healthz "$CREDS" "$BASE_PORT"
+MIX=search load b-postgres-search "$CREDS" "$BASE_PORT"
 load b-postgres "$CREDS" "$BASE_PORT"
 stop "$BASE_PORT"
 
@@ -141,6 +150,8 @@ step "(c) three instances, one PostgreSQL"
 DB="$(fresh_pg c)"
 CREDS="$(seed "$DB")"
 for port in "${PORTS[@]}"; do start "$port" "$DB"; done
+MIX=healthz load c-postgres-x3-healthz "$CREDS" "${PORTS[@]}"
+MIX=search load c-postgres-x3-search "$CREDS" "${PORTS[@]}"
 load c-postgres-x3 "$CREDS" "${PORTS[@]}"
 for port in "${PORTS[@]}"; do stop "$port"; done
 
