@@ -279,6 +279,17 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::store::BookError> for ApiError {
+    fn from(err: crate::store::BookError) -> Self {
+        use crate::store::BookError;
+        match err {
+            BookError::SlotUnavailable => Self::SlotUnavailable,
+            BookError::AppointmentExists(id) => Self::AppointmentExists(id),
+            BookError::Store(err) => err.into(),
+        }
+    }
+}
+
 impl From<Invalid> for ApiError {
     fn from(invalid: Invalid) -> Self {
         Self::invalid(invalid.pointer, invalid.detail)

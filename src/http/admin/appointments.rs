@@ -20,7 +20,7 @@ use crate::http::protocol::{
     AppointmentView, CancellationRequest, captured_view, page_of_views, view_of,
 };
 use crate::http::state::AppState;
-use crate::store::{AppointmentFilter, BookError, Move, Owner, Schedule, StoreError};
+use crate::store::{AppointmentFilter, Move, Owner, Schedule, StoreError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -225,14 +225,7 @@ async fn reschedule_appointment(
         .await;
     state.calendars.invalidate(&current.expert_id);
     state.calendars.invalidate(&to.expert_id);
-    let appointment = match outcome {
-        Ok(appointment) => appointment,
-        Err(BookError::SlotUnavailable) => return Err(ApiError::SlotUnavailable),
-        Err(BookError::AppointmentExists(existing)) => {
-            return Err(ApiError::AppointmentExists(existing));
-        }
-        Err(BookError::Store(err)) => return Err(err.into()),
-    };
+    let appointment = outcome?;
     tracing::info!(
         firm_id = admin.firm_id,
         appointment_id = id,

@@ -18,7 +18,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiQuery, PageQuery, Paged, from_value};
 use crate::http::idempotency::{self, Captured};
 use crate::http::state::AppState;
-use crate::store::{Appointment, BookError};
+use crate::store::Appointment;
 
 /// A booking (Etape 2).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -124,9 +124,7 @@ async fn book_once(
             );
             Ok(captured)
         }
-        Err(BookError::SlotUnavailable) => Err(ApiError::SlotUnavailable),
-        Err(BookError::AppointmentExists(id)) => Err(ApiError::AppointmentExists(id)),
-        Err(BookError::Store(err)) => Err(err.into()),
+        Err(err) => Err(err.into()),
     }
 }
 

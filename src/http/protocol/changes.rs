@@ -18,7 +18,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, from_value};
 use crate::http::idempotency::{self, Captured};
 use crate::http::state::AppState;
-use crate::store::{Appointment, BookError, Move, Owner, StoreError};
+use crate::store::{Appointment, Move, Owner, StoreError};
 
 /// A cancellation.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -144,14 +144,7 @@ pub async fn reschedule(
             // The previous expert is not known here: forget every calendar (reschedules are
             // rare).
             state.calendars.invalidate_all();
-            let appointment = match outcome {
-                Ok(appointment) => appointment,
-                Err(BookError::SlotUnavailable) => return Err(ApiError::SlotUnavailable),
-                Err(BookError::AppointmentExists(existing)) => {
-                    return Err(ApiError::AppointmentExists(existing));
-                }
-                Err(BookError::Store(err)) => return Err(err.into()),
-            };
+            let appointment = outcome?;
             tracing::info!(
                 appointment_id = id,
                 expert_id = to.expert_id,
