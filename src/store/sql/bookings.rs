@@ -388,7 +388,7 @@ impl Bookings for SqlStore {
         ttl_ms: i64,
         stale_ms: i64,
     ) -> StoreResult<IdempotencyBegin> {
-        idempotency::begin(&self.pool, client_id, key, request_hash, ttl_ms, stale_ms).await
+        idempotency::begin(self, client_id, key, request_hash, ttl_ms, stale_ms).await
     }
 
     async fn idempotency_finish(&self, record: &IdempotencyRecord) -> StoreResult<()> {
