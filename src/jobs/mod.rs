@@ -60,6 +60,8 @@ pub struct Jobs {
     pub fetcher: Fetcher,
     /// Where documents go.
     pub blobs: Arc<dyn BlobStore>,
+    /// The same store, for housekeeping only the filesystem has.
+    fs_blobs: Arc<FsBlobStore>,
     fetch_retry: RetryPolicy,
     webhook_retry: RetryPolicy,
     webhook_timeout: Duration,
@@ -99,9 +101,11 @@ impl Jobs {
                 .unwrap_or(chrono::Duration::hours(1))
         };
         let webhook_timeout = Duration::from_secs(args.webhook_timeout_secs);
+        let blobs = Arc::new(blobs);
         Ok(Self {
             fetcher: Fetcher::new(policy)?,
-            blobs: Arc::new(blobs),
+            blobs: Arc::clone(&blobs) as Arc<dyn BlobStore>,
+            fs_blobs: blobs,
             fetch_retry: RetryPolicy {
                 max_attempts: args.fetch_max_attempts,
                 base,
@@ -169,6 +173,19 @@ impl Jobs {
         shutdown: &watch::Receiver<bool>,
     ) -> anyhow::Result<Vec<JoinHandle<()>>> {
         let mut handles = Vec::new();
+        // Staging files of writes cut short by a crash: a write takes at most the download
+        // timeout, so anything older than an hour is garbage.
+        let fs_blobs = Arc::clone(&self.fs_blobs);
+        handles.push(tokio::spawn(async move {
+            match fs_blobs
+                .remove_stale_staging(Duration::from_secs(3600))
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "stale staging files removed"),
+                Err(err) => tracing::warn!(error = %err, "cannot clean the blob directory"),
+            }
+        }));
         for _ in 0..self.fetch_workers {
             let worker = Arc::new(self.fetch_worker(Arc::clone(store)));
             handles.push(tokio::spawn(run_loop(
