@@ -56,7 +56,6 @@ pub fn check_slot(
         sheet,
         place,
         base_travel: base_travel(profile, place, settings),
-        rough: false,
         duration,
         lo: ceil_secs(now) + i64::from(profile.min_notice_hours) * 3600,
         hi: PLUS_INF,

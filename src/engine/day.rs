@@ -26,9 +26,6 @@ pub(crate) struct Need<'a> {
     pub place: Option<&'a GeoPoint>,
     /// On site, the travel in seconds from the expert's base to the place, if a base.
     pub base_travel: Option<i64>,
-    /// Leave out the trips between visits (not the one from the base): the free starts
-    /// then include every real one, and no distance is computed. A cheap first look.
-    pub rough: bool,
     /// Length of the slot, in seconds.
     pub duration: i64,
     /// Earliest start allowed (window start, notice).
@@ -60,7 +57,7 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     /// The on-site appointments of the day last given to [`Need::free_spans`], with their
-    /// travel (empty when remote or rough).
+    /// travel (empty when remote).
     pub fn visits(&self) -> &[Visit] {
         &self.visits
     }
@@ -154,15 +151,10 @@ impl Need<'_> {
         let (from, to) = frame.span();
         for booked in starting_in(self.sheet.appointments, from, to) {
             if let Some(at) = &booked.place {
-                let travel = if self.rough {
-                    0
-                } else {
-                    self.travel_to_place(at)
-                };
                 visits.push(Visit {
                     start: booked.start_secs(),
                     end: booked.end_secs(),
-                    travel,
+                    travel: self.travel_to_place(at),
                 });
             }
         }
@@ -177,9 +169,6 @@ impl Need<'_> {
         if let Some(base) = self.base_travel {
             let first_end = visits.first().map_or(PLUS_INF, |v| v.end);
             holes.push((MINUS_INF, (first_start + base).min(first_end) - 1));
-        }
-        if self.rough {
-            return;
         }
         // Coming from the previous visit: it is `v` while `s` is in [v.end, next end).
         for (i, v) in visits.iter().enumerate() {
@@ -233,11 +222,7 @@ impl Need<'_> {
             return 0;
         }
         let mut visits = Vec::new();
-        Need {
-            rough: false,
-            ..*self
-        }
-        .visits(frame, &mut visits);
+        self.visits(frame, &mut visits);
         travel_after(&visits, self.base_travel, start)
     }
 }

@@ -32,7 +32,7 @@ pub(crate) fn enumerate(plan: &mut Plan) -> Vec<(usize, DateTime<Utc>)> {
         plan.prepare(m);
         for day in days {
             let frame = plan.frame(m, day);
-            let need = plan.day_need(m, day, false);
+            let need = plan.day_need(m, day);
             spans.clear();
             need.free_spans(&frame, &mut scratch, &mut spans);
             for &(from, to) in &spans {

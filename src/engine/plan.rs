@@ -77,7 +77,8 @@ pub(crate) struct Plan<'a> {
     frames: Vec<Option<Frame>>,
     /// Per zone and day, the instants of the local ISO week, once computed.
     weeks: Vec<Option<(i64, i64)>>,
-    dates: Vec<(NaiveDate, Weekday)>,
+    dates: Vec<NaiveDate>,
+    weekdays: Vec<Weekday>,
     absences: Vec<Busy>,
     appointments: Vec<Busy>,
     /// Per zone, the instants of each plan day, once needed.
@@ -165,7 +166,9 @@ impl<'a> Plan<'a> {
             weeks: vec![None; zones.len() * days],
             dates: (0..days)
                 .map(|d| first_date + Days::new(d as u64))
-                .map(|date| (date, date.weekday()))
+                .collect(),
+            weekdays: (0..days)
+                .map(|d| (first_date + Days::new(d as u64)).weekday())
                 .collect(),
             members,
             zones,
@@ -184,12 +187,17 @@ impl<'a> Plan<'a> {
 
     /// The local date of plan day `day`.
     pub fn date(&self, day: usize) -> NaiveDate {
-        self.dates[day].0
+        self.dates[day]
     }
 
     /// The weekday of plan day `day`.
     pub fn weekday(&self, day: usize) -> Weekday {
-        self.dates[day].1
+        self.weekdays[day]
+    }
+
+    /// The weekday of each plan day.
+    pub fn weekdays(&self) -> &[Weekday] {
+        &self.weekdays
     }
 
     /// The plan days whose local date in zone `zone` holds instants of `[from, to]`.
@@ -250,16 +258,14 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// What is asked of member `m`, once [`Plan::prepare`]d; `rough` leaves out the trips
-    /// between visits.
-    pub fn need(&self, m: usize, rough: bool) -> Need<'_> {
+    /// What is asked of member `m`, once [`Plan::prepare`]d.
+    pub fn need(&self, m: usize) -> Need<'_> {
         let member = &self.members[m];
         Need {
             profile: member.profile,
             sheet: self.sheet(m),
             place: self.place,
             base_travel: member.base_travel,
-            rough,
             duration: member.duration,
             lo: member.lo,
             hi: member.hi,
@@ -272,7 +278,7 @@ impl<'a> Plan<'a> {
         let zone = self.members[m].zone;
         let slot = zone * self.days + day;
         let (from, to) = *self.weeks[slot].get_or_insert_with(|| {
-            let date = self.dates[day].0;
+            let date = self.dates[day];
             week_span(self.zones[zone], date)
         });
         if let Some((start, count)) = self.members[m].week {

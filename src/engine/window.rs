@@ -63,19 +63,19 @@ pub(crate) fn narrow(mut need: Need<'_>, [a0, a1, p0, p1]: Window) -> Need<'_> {
 impl Plan<'_> {
     /// What is asked of member `m` on plan day `day`: [`Plan::need`] with only the
     /// calendar entries that can matter on that day.
-    pub fn day_need(&mut self, m: usize, day: usize, rough: bool) -> Need<'_> {
-        let (need, windows) = self.day_needs(m, rough);
+    pub fn day_need(&mut self, m: usize, day: usize) -> Need<'_> {
+        let (need, windows) = self.day_needs(m);
         narrow(need, windows[day])
     }
 
     /// [`Plan::need`] with the windows of every plan day (see [`Plan::day_need`]).
-    pub fn day_needs(&mut self, m: usize, rough: bool) -> (Need<'_>, &[Window]) {
+    pub fn day_needs(&mut self, m: usize) -> (Need<'_>, &[Window]) {
         self.prepare(m);
         let base = match self.members[m].windows {
             Some(base) => base,
             None => self.build_windows(m),
         };
-        (self.need(m, rough), &self.windows[base..base + self.days])
+        (self.need(m), &self.windows[base..base + self.days])
     }
 
     /// Finds the day windows of member `m` and gives where they start.

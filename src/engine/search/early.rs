@@ -2,15 +2,14 @@
 //! visits: a lower bound of its real first free start, found without computing any
 //! distance.
 //!
-//! Each member's days are walked together the first time any of them is needed: the
-//! member's profile and calendar are then read once, while they are in cache, instead of
-//! once per bucket.
+//! Each member's days are walked together the first time any of them is needed, in one
+//! sweep over its calendar (see [`Need::first_rough_days`]): the member's profile and
+//! calendar are then read once, while they are in cache, instead of once per bucket.
+//!
+//! [`Need::first_rough_days`]: crate::engine::day::Need
 
 use crate::engine::clock::{Frame, PLUS_INF};
 use crate::engine::plan::Plan;
-use crate::engine::window;
-
-use super::bucket::lower_bound;
 
 /// Not walked yet.
 const UNSET: i64 = i64::MIN;
@@ -20,8 +19,6 @@ const UNSET: i64 = i64::MIN;
 pub(super) struct Early {
     days: usize,
     starts: Vec<i64>,
-    /// Scratch: the lower bounds of one member's days.
-    bounds: Vec<Option<i64>>,
 }
 
 impl Early {
@@ -30,7 +27,6 @@ impl Early {
         Self {
             days,
             starts: vec![UNSET; members * days],
-            bounds: Vec::with_capacity(days),
         }
     }
 
@@ -51,24 +47,12 @@ impl Early {
         (start != PLUS_INF).then_some(start)
     }
 
-    /// Walks every plan day of member `m`.
+    /// Walks every plan day of member `m`, in one sweep over its calendar.
     fn walk(&mut self, plan: &mut Plan, frames: &[Vec<Frame>], m: usize) {
+        plan.prepare(m);
         let frames = &frames[plan.members[m].zone];
-        let member = &plan.members[m];
-        self.bounds.clear();
-        self.bounds
-            .extend(frames.iter().enumerate().map(|(day, frame)| {
-                let weekday = plan.weekday(day).num_days_from_monday() as usize;
-                lower_bound(member, frame, weekday, frame.span())
-            }));
-        let grid = plan.grid;
-        let (need, windows) = plan.day_needs(m, true);
         let starts = &mut self.starts[m * self.days..(m + 1) * self.days];
-        for (day, frame) in frames.iter().enumerate() {
-            starts[day] = self.bounds[day].map_or(PLUS_INF, |bound| {
-                let need = window::narrow(need, windows[day]);
-                need.first_rough(frame, bound, grid).unwrap_or(PLUS_INF)
-            });
-        }
+        plan.need(m)
+            .first_rough_days(frames, plan.weekdays(), plan.grid, starts);
     }
 }

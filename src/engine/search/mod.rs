@@ -191,7 +191,7 @@ impl Searcher<'_, '_> {
     ) -> Option<i64> {
         let frame = self.plan.frame(m, day);
         self.plan.prepare(m);
-        let need = self.plan.day_need(m, day, false);
+        let need = self.plan.day_need(m, day);
         let bucket = &mut self.buckets[b];
         let first = bucket.spans.len();
         need.free_spans(&frame, &mut self.scratch, &mut bucket.spans);
