@@ -119,22 +119,26 @@ impl Searcher<'_, '_> {
             .map(|zone| self.plan.zone_days(zone, from, to - 1))
             .collect();
         let on_site = self.plan.place.is_some();
-        let mut reserve = Vec::new();
+        let mut reserve = Vec::with_capacity(self.plan.members.len());
         for m in 0..self.plan.members.len() {
             for day in days[self.plan.members[m].zone].clone() {
+                if on_site {
+                    // The rough start already keeps to the working hours, the window
+                    // and the notice.
+                    match self.early.get(self.plan, &self.frames, m, day) {
+                        Some(early) if early.max(from) < to => {
+                            reserve.push((early.max(from), m, day));
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
                 let member = &self.plan.members[m];
                 let frame = &self.frames[member.zone][day];
                 let weekday = self.plan.weekday(day).num_days_from_monday() as usize;
-                let Some(mut start) = lower_bound(member, frame, weekday, (from, to)) else {
-                    continue;
-                };
-                if on_site {
-                    match self.early.get(self.plan, &self.frames, m, day) {
-                        Some(early) if early < to => start = start.max(early),
-                        _ => continue,
-                    }
+                if let Some(start) = lower_bound(member, frame, weekday, (from, to)) {
+                    reserve.push((start, m, day));
                 }
-                reserve.push((start, m, day));
             }
         }
         let bucket = &mut self.buckets[b];
