@@ -48,6 +48,8 @@ impl Need<'_> {
                 t1 += 1;
             }
             let today = &appointments[t0..t1];
+            // The next day starts where this one ends.
+            t0 = t1;
             if max_per_day.is_some_and(|max| today.len() >= max) {
                 continue;
             }
