@@ -11,7 +11,7 @@ use super::Settings;
 use super::calendar::{Sheet, Span as _, around, starting_in};
 use super::clock::{Frame, MINUS_INF, PLUS_INF, Pick};
 use super::intervals::{normalize, subtract};
-use super::travel::travel_minutes;
+use super::travel::{Anchor, travel_minutes};
 use crate::domain::GeoPoint;
 use crate::domain::expert::ExpertProfile;
 
@@ -71,6 +71,16 @@ pub(crate) fn base_travel(
 ) -> Option<i64> {
     let (base, place) = (profile.base.as_ref()?, place?);
     Some(i64::from(travel_minutes(&base.geo, place, settings)) * 60)
+}
+
+/// [`base_travel`] to a place prepared once for many experts.
+pub(crate) fn base_travel_from(
+    profile: &ExpertProfile,
+    place: Option<&Anchor>,
+    settings: &Settings,
+) -> Option<i64> {
+    let (base, place) = (profile.base.as_ref()?, place?);
+    Some(i64::from(place.travel_minutes(&base.geo, settings)) * 60)
 }
 
 /// Travel in minutes to a slot starting at `start`: from the visit with the greatest end

@@ -7,8 +7,9 @@ use chrono_tz::Tz;
 
 use super::calendar::{Busy, Calendar, Reach, Sheet};
 use super::clock::{Frame, local_date, week_span};
-use super::day::{Need, base_travel};
+use super::day::{Need, base_travel_from};
 use super::query::Query;
+use super::travel::Anchor;
 use super::window::Window;
 use super::{Directory, Settings};
 use crate::domain::GeoPoint;
@@ -104,6 +105,7 @@ impl<'a> Plan<'a> {
         eligible.sort_unstable();
         eligible.dedup();
         let place = query.on_site_place();
+        let anchor = place.map(Anchor::new);
         let (from, to) = (ceil_secs(query.from), query.to.timestamp());
         let now = ceil_secs(now);
         let mut zones: Vec<Tz> = Vec::new();
@@ -130,7 +132,7 @@ impl<'a> Plan<'a> {
                 duration,
                 lo,
                 hi,
-                base_travel: base_travel(profile, place, settings),
+                base_travel: base_travel_from(profile, anchor.as_ref(), settings),
                 hours,
                 windows: None,
                 sheet: None,
