@@ -69,7 +69,7 @@ pub(crate) fn search(
         })
         .collect();
     let on_site = plan.place.is_some();
-    let early = Early::new(if on_site { plan.members.len() } else { 0 }, plan.days);
+    let early = Early::new(if on_site { plan.members.len() } else { 0 });
     let mut searcher = Searcher {
         buckets,
         plan,
@@ -120,24 +120,31 @@ impl Searcher<'_, '_> {
             .collect();
         let on_site = self.plan.place.is_some();
         let mut reserve = Vec::with_capacity(self.plan.members.len());
-        for m in 0..self.plan.members.len() {
-            for day in days[self.plan.members[m].zone].clone() {
-                if on_site {
-                    // The rough start already keeps to the working hours, the window
-                    // and the notice.
-                    match self.early.get(self.plan, &self.frames, m, day) {
-                        Some(early) if early.max(from) < to => {
+        if on_site {
+            if !self.early.walked() {
+                self.early.walk_all(self.plan, &self.frames);
+            }
+            let members = &self.plan.members;
+            for (zone, days) in days.iter().enumerate() {
+                for day in days.clone() {
+                    // The rough start already keeps to the working hours, the window and
+                    // the notice.
+                    let starts = self.early.day(day).iter().enumerate();
+                    for (m, &early) in starts.filter(|&(m, _)| members[m].zone == zone) {
+                        if early.max(from) < to {
                             reserve.push((early.max(from), m, day));
                         }
-                        _ => {}
                     }
-                    continue;
                 }
-                let member = &self.plan.members[m];
-                let frame = &self.frames[member.zone][day];
-                let weekday = self.plan.weekday(day).num_days_from_monday() as usize;
-                if let Some(start) = lower_bound(member, frame, weekday, (from, to)) {
-                    reserve.push((start, m, day));
+            }
+        } else {
+            for (m, member) in self.plan.members.iter().enumerate() {
+                for day in days[member.zone].clone() {
+                    let frame = &self.frames[member.zone][day];
+                    let weekday = self.plan.weekday(day).num_days_from_monday() as usize;
+                    if let Some(start) = lower_bound(member, frame, weekday, (from, to)) {
+                        reserve.push((start, m, day));
+                    }
                 }
             }
         }
