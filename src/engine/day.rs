@@ -23,7 +23,7 @@ pub(crate) struct Need<'a> {
     /// The expert's calendar, in seconds.
     pub sheet: Sheet<'a>,
     /// The appointment place when on site; `None` when remote.
-    pub place: Option<&'a GeoPoint>,
+    pub place: Option<Anchor>,
     /// On site, the travel in seconds from the expert's base to the place, if a base.
     pub base_travel: Option<i64>,
     /// Length of the slot, in seconds.
@@ -100,7 +100,7 @@ impl Need<'_> {
     /// Travel in seconds from `from` to the appointment place (0 when remote).
     fn travel_to_place(&self, from: &GeoPoint) -> i64 {
         self.place.map_or(0, |place| {
-            i64::from(travel_minutes(from, place, self.settings)) * 60
+            i64::from(place.travel_minutes(from, self.settings)) * 60
         })
     }
 

@@ -65,6 +65,8 @@ pub(crate) struct Plan<'a> {
     pub settings: &'a Settings,
     /// The appointment place when on site.
     pub place: Option<&'a GeoPoint>,
+    /// The appointment place prepared for distances.
+    anchor: Option<Anchor>,
     /// Grid step in seconds.
     pub grid: i64,
     /// The experts with something to offer, by directory index.
@@ -161,6 +163,7 @@ impl<'a> Plan<'a> {
         Self {
             settings,
             place,
+            anchor,
             grid: settings.grid_seconds(),
             frames: vec![None; zones.len() * days],
             day_spans: vec![Vec::new(); zones.len()],
@@ -266,7 +269,7 @@ impl<'a> Plan<'a> {
         Need {
             profile: member.profile,
             sheet: self.sheet(m),
-            place: self.place,
+            place: self.anchor,
             base_travel: member.base_travel,
             duration: member.duration,
             lo: member.lo,

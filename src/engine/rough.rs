@@ -40,37 +40,37 @@ impl Need<'_> {
                 continue;
             };
             let (day_from, day_to) = frame.span();
-            while t0 < appointments.len() && appointments[t0].start < day_from {
+            while appointments.get(t0).is_some_and(|a| a.start < day_from) {
                 t0 += 1;
             }
-            let mut t1 = t0;
-            while t1 < appointments.len() && appointments[t1].start < day_to {
+            // The appointments starting today, and the first end of an on-site one.
+            let (mut t1, mut first_visit_end) = (t0, PLUS_INF);
+            while let Some(booked) = appointments.get(t1)
+                && booked.start < day_to
+            {
+                if booked.place.is_some() {
+                    first_visit_end = first_visit_end.min(booked.end);
+                }
                 t1 += 1;
             }
-            let today = &appointments[t0..t1];
+            let today = t1 - t0;
             // The next day starts where this one ends.
             t0 = t1;
-            if max_per_day.is_some_and(|max| today.len() >= max) {
+            if max_per_day.is_some_and(|max| today >= max) {
                 continue;
             }
             let first_start = frame.at(first.start(), Pick::Earliest);
             let mut start = self.lo.max(first_start).max(day_from);
             if let Some(base) = self.base_travel {
-                let first_visit_end = today
-                    .iter()
-                    .filter(|a| a.place.is_some())
-                    .map(|a| a.end)
-                    .min()
-                    .unwrap_or(PLUS_INF);
                 start = start.max((first_start + base).min(first_visit_end));
             }
             // Entries starting longer before the day than the longest one lasts are over.
             let lowest = day_from.saturating_sub(reach.absence);
-            while a0 < absences.len() && absences[a0].start < lowest {
+            while absences.get(a0).is_some_and(|a| a.start < lowest) {
                 a0 += 1;
             }
             let lowest = day_from.saturating_sub(buffer + reach.appointment);
-            while p0 < appointments.len() && appointments[p0].start < lowest {
+            while appointments.get(p0).is_some_and(|a| a.start < lowest) {
                 p0 += 1;
             }
             let walk = Walk {
@@ -121,19 +121,22 @@ impl Walk<'_> {
                 let before = start;
                 // Every entry starting before the slot ends either ends by its start or
                 // pushes the start to its end.
-                while a < absences.len() && absences[a].start < start + d {
-                    let Busy {
-                        start: from,
-                        end: to,
-                        ..
-                    } = absences[a];
+                while let Some(&Busy {
+                    start: from,
+                    end: to,
+                    ..
+                }) = absences.get(a)
+                    && from < start + d
+                {
                     if from < to && start < to {
                         start = to;
                     }
                     a += 1;
                 }
-                while p < appointments.len() && appointments[p].start - buffer < start + d {
-                    let (from, to) = (appointments[p].start - buffer, appointments[p].end + buffer);
+                while let Some(booked) = appointments.get(p)
+                    && booked.start - buffer < start + d
+                {
+                    let (from, to) = (booked.start - buffer, booked.end + buffer);
                     if from < to && start < to {
                         start = to;
                     }
