@@ -6,6 +6,7 @@ use super::calendar::{Calendar, Sheet};
 use super::clock::{Frame, PLUS_INF, local_date};
 use super::day::{Need, Scratch, base_travel, first_free};
 use super::plan::ceil_secs;
+use super::travel::Anchor;
 use super::{Blocker, Settings};
 use crate::domain::expert::ExpertProfile;
 use crate::domain::{ExpertiseType, GeoPoint};
@@ -54,9 +55,8 @@ pub fn check_slot(
     let need = Need {
         profile,
         sheet,
-        place,
+        place: place.map(Anchor::new),
         base_travel: base_travel(profile, place, settings),
-        rough: false,
         duration,
         lo: ceil_secs(now) + i64::from(profile.min_notice_hours) * 3600,
         hi: PLUS_INF,

@@ -147,6 +147,13 @@ impl Frame {
             // One offset all around the day, as on all but two days a year.
             return naive - self.segments[0].offset;
         }
+        self.at_changing(naive, pick)
+    }
+
+    /// [`Frame::at`] on a day when the offset changes, for the local time `naive`.
+    #[cold]
+    #[inline(never)]
+    fn at_changing(&self, naive: i64, pick: Pick) -> i64 {
         let matches = self
             .segments()
             .iter()
@@ -186,6 +193,13 @@ impl Frame {
             let aligned = offset + (y - offset + grid - 1).div_euclid(grid) * grid;
             return (aligned < to).then_some(aligned);
         }
+        self.next_aligned_changing(x, grid)
+    }
+
+    /// [`Frame::next_aligned`] on a day when the offset changes.
+    #[cold]
+    #[inline(never)]
+    fn next_aligned_changing(&self, x: i64, grid: i64) -> Option<i64> {
         self.parts[..self.parts_len].iter().find_map(|part| {
             let (from, to, base) = (part.from, part.to, part.offset);
             let y = x.max(from);

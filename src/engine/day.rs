@@ -11,7 +11,7 @@ use super::Settings;
 use super::calendar::{Sheet, Span as _, around, starting_in};
 use super::clock::{Frame, MINUS_INF, PLUS_INF, Pick};
 use super::intervals::{normalize, subtract};
-use super::travel::travel_minutes;
+use super::travel::{Anchor, travel_minutes};
 use crate::domain::GeoPoint;
 use crate::domain::expert::ExpertProfile;
 
@@ -23,12 +23,9 @@ pub(crate) struct Need<'a> {
     /// The expert's calendar, in seconds.
     pub sheet: Sheet<'a>,
     /// The appointment place when on site; `None` when remote.
-    pub place: Option<&'a GeoPoint>,
+    pub place: Option<Anchor>,
     /// On site, the travel in seconds from the expert's base to the place, if a base.
     pub base_travel: Option<i64>,
-    /// Leave out the trips between visits (not the one from the base): the free starts
-    /// then include every real one, and no distance is computed. A cheap first look.
-    pub rough: bool,
     /// Length of the slot, in seconds.
     pub duration: i64,
     /// Earliest start allowed (window start, notice).
@@ -60,7 +57,7 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     /// The on-site appointments of the day last given to [`Need::free_spans`], with their
-    /// travel (empty when remote or rough).
+    /// travel (empty when remote).
     pub fn visits(&self) -> &[Visit] {
         &self.visits
     }
@@ -74,6 +71,16 @@ pub(crate) fn base_travel(
 ) -> Option<i64> {
     let (base, place) = (profile.base.as_ref()?, place?);
     Some(i64::from(travel_minutes(&base.geo, place, settings)) * 60)
+}
+
+/// [`base_travel`] to a place prepared once for many experts.
+pub(crate) fn base_travel_from(
+    profile: &ExpertProfile,
+    place: Option<&Anchor>,
+    settings: &Settings,
+) -> Option<i64> {
+    let (base, place) = (profile.base.as_ref()?, place?);
+    Some(i64::from(place.travel_minutes(&base.geo, settings)) * 60)
 }
 
 /// Travel in minutes to a slot starting at `start`: from the visit with the greatest end
@@ -93,7 +100,7 @@ impl Need<'_> {
     /// Travel in seconds from `from` to the appointment place (0 when remote).
     fn travel_to_place(&self, from: &GeoPoint) -> i64 {
         self.place.map_or(0, |place| {
-            i64::from(travel_minutes(from, place, self.settings)) * 60
+            i64::from(place.travel_minutes(from, self.settings)) * 60
         })
     }
 
@@ -154,15 +161,10 @@ impl Need<'_> {
         let (from, to) = frame.span();
         for booked in starting_in(self.sheet.appointments, from, to) {
             if let Some(at) = &booked.place {
-                let travel = if self.rough {
-                    0
-                } else {
-                    self.travel_to_place(at)
-                };
                 visits.push(Visit {
                     start: booked.start_secs(),
                     end: booked.end_secs(),
-                    travel,
+                    travel: self.travel_to_place(at),
                 });
             }
         }
@@ -177,9 +179,6 @@ impl Need<'_> {
         if let Some(base) = self.base_travel {
             let first_end = visits.first().map_or(PLUS_INF, |v| v.end);
             holes.push((MINUS_INF, (first_start + base).min(first_end) - 1));
-        }
-        if self.rough {
-            return;
         }
         // Coming from the previous visit: it is `v` while `s` is in [v.end, next end).
         for (i, v) in visits.iter().enumerate() {
@@ -233,11 +232,7 @@ impl Need<'_> {
             return 0;
         }
         let mut visits = Vec::new();
-        Need {
-            rough: false,
-            ..*self
-        }
-        .visits(frame, &mut visits);
+        self.visits(frame, &mut visits);
         travel_after(&visits, self.base_travel, start)
     }
 }

@@ -8,8 +8,9 @@ use super::calendar::Calendar;
 use super::clock::DAY;
 use super::plan::Plan;
 use super::query::{Blocker, Eligibility, ExpertEntry, Query};
-use super::rules::{fails_at, fails_before_zone, in_zone};
+use super::rules::{fails_at, fails_before_zone, in_zone_unlisted};
 use super::spatial::ZoneIndex;
+use super::travel::Anchor;
 use super::{Mode, Settings, Slot, enumerate, search};
 
 /// Every expert, with a spatial index of their zones and a map from id to position.
@@ -68,10 +69,14 @@ impl Directory {
             (None, false) => Vec::new(),
             (Some(target), false) => {
                 let mut near = Vec::new();
-                self.zones.candidates(target, &mut near);
-                near.retain(|&i| {
+                let anchor = Anchor::new(&target.point);
+                self.zones.candidates(target, |i, listed| {
                     let profile = &self.experts[i].profile;
-                    fails_before_zone(profile, query).is_none() && in_zone(profile, target)
+                    if fails_before_zone(profile, query).is_none()
+                        && (listed || in_zone_unlisted(profile, target, &anchor))
+                    {
+                        near.push(i);
+                    }
                 });
                 near
             }

@@ -29,10 +29,10 @@ pub(crate) fn enumerate(plan: &mut Plan) -> Vec<(usize, DateTime<Utc>)> {
             }
         };
         let expert = member.expert;
-        plan.prepare(m);
+        plan.sweep_windows(m);
         for day in days {
             let frame = plan.frame(m, day);
-            let need = plan.day_need(m, day, false);
+            let need = plan.day_need(m, day);
             spans.clear();
             need.free_spans(&frame, &mut scratch, &mut spans);
             for &(from, to) in &spans {

@@ -7,8 +7,9 @@ use chrono_tz::Tz;
 
 use super::calendar::{Busy, Calendar, Reach, Sheet};
 use super::clock::{Frame, local_date, week_span};
-use super::day::{Need, base_travel};
+use super::day::{Need, base_travel_from};
 use super::query::Query;
+use super::travel::Anchor;
 use super::window::Window;
 use super::{Directory, Settings};
 use crate::domain::GeoPoint;
@@ -64,6 +65,8 @@ pub(crate) struct Plan<'a> {
     pub settings: &'a Settings,
     /// The appointment place when on site.
     pub place: Option<&'a GeoPoint>,
+    /// The appointment place prepared for distances.
+    anchor: Option<Anchor>,
     /// Grid step in seconds.
     pub grid: i64,
     /// The experts with something to offer, by directory index.
@@ -77,7 +80,8 @@ pub(crate) struct Plan<'a> {
     frames: Vec<Option<Frame>>,
     /// Per zone and day, the instants of the local ISO week, once computed.
     weeks: Vec<Option<(i64, i64)>>,
-    dates: Vec<(NaiveDate, Weekday)>,
+    dates: Vec<NaiveDate>,
+    weekdays: Vec<Weekday>,
     absences: Vec<Busy>,
     appointments: Vec<Busy>,
     /// Per zone, the instants of each plan day, once needed.
@@ -103,6 +107,7 @@ impl<'a> Plan<'a> {
         eligible.sort_unstable();
         eligible.dedup();
         let place = query.on_site_place();
+        let anchor = place.map(Anchor::new);
         let (from, to) = (ceil_secs(query.from), query.to.timestamp());
         let now = ceil_secs(now);
         let mut zones: Vec<Tz> = Vec::new();
@@ -129,7 +134,7 @@ impl<'a> Plan<'a> {
                 duration,
                 lo,
                 hi,
-                base_travel: base_travel(profile, place, settings),
+                base_travel: base_travel_from(profile, anchor.as_ref(), settings),
                 hours,
                 windows: None,
                 sheet: None,
@@ -158,6 +163,7 @@ impl<'a> Plan<'a> {
         Self {
             settings,
             place,
+            anchor,
             grid: settings.grid_seconds(),
             frames: vec![None; zones.len() * days],
             day_spans: vec![Vec::new(); zones.len()],
@@ -165,7 +171,9 @@ impl<'a> Plan<'a> {
             weeks: vec![None; zones.len() * days],
             dates: (0..days)
                 .map(|d| first_date + Days::new(d as u64))
-                .map(|date| (date, date.weekday()))
+                .collect(),
+            weekdays: (0..days)
+                .map(|d| (first_date + Days::new(d as u64)).weekday())
                 .collect(),
             members,
             zones,
@@ -184,12 +192,17 @@ impl<'a> Plan<'a> {
 
     /// The local date of plan day `day`.
     pub fn date(&self, day: usize) -> NaiveDate {
-        self.dates[day].0
+        self.dates[day]
     }
 
     /// The weekday of plan day `day`.
     pub fn weekday(&self, day: usize) -> Weekday {
-        self.dates[day].1
+        self.weekdays[day]
+    }
+
+    /// The weekday of each plan day.
+    pub fn weekdays(&self) -> &[Weekday] {
+        &self.weekdays
     }
 
     /// The plan days whose local date in zone `zone` holds instants of `[from, to]`.
@@ -250,16 +263,14 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// What is asked of member `m`, once [`Plan::prepare`]d; `rough` leaves out the trips
-    /// between visits.
-    pub fn need(&self, m: usize, rough: bool) -> Need<'_> {
+    /// What is asked of member `m`, once [`Plan::prepare`]d.
+    pub fn need(&self, m: usize) -> Need<'_> {
         let member = &self.members[m];
         Need {
             profile: member.profile,
             sheet: self.sheet(m),
-            place: self.place,
+            place: self.anchor,
             base_travel: member.base_travel,
-            rough,
             duration: member.duration,
             lo: member.lo,
             hi: member.hi,
@@ -272,7 +283,7 @@ impl<'a> Plan<'a> {
         let zone = self.members[m].zone;
         let slot = zone * self.days + day;
         let (from, to) = *self.weeks[slot].get_or_insert_with(|| {
-            let date = self.dates[day].0;
+            let date = self.dates[day];
             week_span(self.zones[zone], date)
         });
         if let Some((start, count)) = self.members[m].week {

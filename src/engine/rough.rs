@@ -1,84 +1,155 @@
-//! A quick look at an expert-day: its first start that is free if the trips between visits
-//! are left out. It never comes after the real first free start, so the search uses it to
-//! rank expert-days before computing the few that can win.
+//! A quick look at an expert's days: the first start of each day that is free if the
+//! trips between visits are left out. It never comes after the real first free start, so
+//! the search uses it to rank expert-days before computing the few that can win.
+//!
+//! All the days of one expert are looked at in one sweep over the calendar: the entries
+//! that can matter on a day are found by cursors that only move forward, and the walk
+//! through a day passes each entry at most once, so an expert-day costs a few comparisons
+//! per entry of that day instead of binary searches and rescans.
 
-use chrono::Datelike as _;
+use chrono::Weekday;
 
-use super::calendar::{Span as _, around};
+use super::calendar::Busy;
 use super::clock::{Frame, PLUS_INF, Pick};
 use super::day::Need;
 
 impl Need<'_> {
-    /// The first grid-aligned start at or after `from` on the frame's date that is free
-    /// by every rule but the trips between visits (the trip from the base counts), if
-    /// any: a walk from obstacle to obstacle, without computing any distance.
-    pub fn first_rough(&self, frame: &Frame, from: i64, grid: i64) -> Option<i64> {
-        let ranges = self.profile.weekly_hours.day(frame.date().weekday());
-        let first_start = frame.at(ranges.first()?.start(), Pick::Earliest);
-        let (day_from, day_to) = frame.span();
+    /// Writes in `starts[i]` the first grid-aligned start on the date of `frames[i]`
+    /// (whose weekday is `weekdays[i]`) that is free by every rule but the trips between
+    /// visits (the trip from the base counts), or [`PLUS_INF`] when there is none: a walk
+    /// from obstacle to obstacle, without computing any distance. The frames must be in
+    /// date order.
+    pub fn first_rough_days(
+        &self,
+        frames: &[Frame],
+        weekdays: &[Weekday],
+        grid: i64,
+        starts: &mut [i64],
+    ) {
         let (d, buffer) = (self.duration, i64::from(self.profile.buffer_minutes) * 60);
-        let mut start = from.max(self.lo);
-        // The appointments that start today or can still be in the way: one search, then
-        // a short scan.
-        let appointments = self.sheet.appointments;
-        let lowest = day_from.min(start - buffer - self.sheet.reach.appointment);
-        let near = &appointments[appointments.partition_point(|a| a.start < lowest)..];
-        let near = &near[..near.partition_point(|a| a.start < day_to + d + buffer)];
-        let today = near
-            .iter()
-            .filter(|a| (day_from..day_to).contains(&a.start));
-        if let Some(max) = self.profile.max_appointments_per_day {
-            if today.clone().count() >= usize::from(max) {
-                return None;
+        let (absences, appointments) = (self.sheet.absences, self.sheet.appointments);
+        let reach = self.sheet.reach;
+        let max_per_day = self.profile.max_appointments_per_day.map(usize::from);
+        // First absence and first appointment that can still be in the way on the day,
+        // and first appointment starting on or after the day.
+        let (mut a0, mut p0, mut t0) = (0, 0, 0);
+        for ((frame, &weekday), out) in frames.iter().zip(weekdays).zip(starts.iter_mut()) {
+            *out = PLUS_INF;
+            let ranges = self.profile.weekly_hours.day(weekday);
+            let Some(first) = ranges.first() else {
+                continue;
+            };
+            let (day_from, day_to) = frame.span();
+            while appointments.get(t0).is_some_and(|a| a.start < day_from) {
+                t0 += 1;
             }
+            // The appointments starting today, and the first end of an on-site one.
+            let (mut t1, mut first_visit_end) = (t0, PLUS_INF);
+            while let Some(booked) = appointments.get(t1)
+                && booked.start < day_to
+            {
+                if booked.place.is_some() {
+                    first_visit_end = first_visit_end.min(booked.end);
+                }
+                t1 += 1;
+            }
+            let today = t1 - t0;
+            // The next day starts where this one ends.
+            t0 = t1;
+            if max_per_day.is_some_and(|max| today >= max) {
+                continue;
+            }
+            let first_start = frame.at(first.start(), Pick::Earliest);
+            let mut start = self.lo.max(first_start).max(day_from);
+            if let Some(base) = self.base_travel {
+                start = start.max((first_start + base).min(first_visit_end));
+            }
+            // Entries starting longer before the day than the longest one lasts are over.
+            let lowest = day_from.saturating_sub(reach.absence);
+            while absences.get(a0).is_some_and(|a| a.start < lowest) {
+                a0 += 1;
+            }
+            let lowest = day_from.saturating_sub(buffer + reach.appointment);
+            while appointments.get(p0).is_some_and(|a| a.start < lowest) {
+                p0 += 1;
+            }
+            let walk = Walk {
+                absences: &absences[a0..],
+                appointments: &appointments[p0..],
+                duration: d,
+                buffer,
+            };
+            *out = walk
+                .first(frame, ranges, start, self.hi, grid)
+                .unwrap_or(PLUS_INF);
         }
-        if let Some(base) = self.base_travel {
-            let visits = today.filter(|a| a.place.is_some());
-            let first_visit_end = visits.map(|a| a.end).min().unwrap_or(PLUS_INF);
-            start = start.max((first_start + base).min(first_visit_end));
-        }
-        let absences = self.sheet.absences;
-        let away = around(absences, start, day_to + d, self.sheet.reach.absence);
-        let mut passed = 0;
+    }
+}
+
+/// The obstacles of one day: absences and appointments from the first that can still be
+/// in the way, sorted by start.
+struct Walk<'a> {
+    absences: &'a [Busy],
+    appointments: &'a [Busy],
+    duration: i64,
+    buffer: i64,
+}
+
+impl Walk<'_> {
+    /// The first grid-aligned start at or after `start` and at most `hi` that fits in one
+    /// of `ranges` and meets no obstacle.
+    fn first(
+        &self,
+        frame: &Frame,
+        ranges: &[crate::domain::TimeRange],
+        mut start: i64,
+        hi: i64,
+        grid: i64,
+    ) -> Option<i64> {
+        let (d, buffer) = (self.duration, self.buffer);
+        let (absences, appointments) = (self.absences, self.appointments);
+        // Entries before the cursors are over by `start`: starts only grow, so they never
+        // get in the way again.
+        let (mut a, mut p) = (0, 0);
         for range in ranges {
-            let latest = (frame.at(range.end(), Pick::Latest) - d).min(self.hi);
+            let latest = (frame.at(range.end(), Pick::Latest) - d).min(hi);
             start = start.max(frame.at(range.start(), Pick::Earliest));
-            // Obstacles are skipped from unaligned starts (every start before an
-            // obstacle's end is blocked by it too) and the grid is only applied to a clear
-            // start: one division per free start found rather than one per obstacle.
             loop {
                 if start > latest {
                     break;
                 }
-                let (end, mut clear) = (start + d, None);
-                for (from, to) in away.iter().map(|a| (a.start_secs(), a.end_secs())) {
-                    if from < to && from < end && start < to {
-                        clear = clear.max(Some(to));
-                    }
-                }
-                // Starts only grow: the leading entries over before this one stay over.
-                while passed < near.len() && near[passed].end_secs() + buffer <= start {
-                    passed += 1;
-                }
-                for booked in &near[passed..] {
-                    let (from, to) = (booked.start_secs() - buffer, booked.end_secs() + buffer);
-                    if from >= end {
-                        // Sorted by start: the rest begins later still.
-                        break;
-                    }
+                let before = start;
+                // Every entry starting before the slot ends either ends by its start or
+                // pushes the start to its end.
+                while let Some(&Busy {
+                    start: from,
+                    end: to,
+                    ..
+                }) = absences.get(a)
+                    && from < start + d
+                {
                     if from < to && start < to {
-                        clear = clear.max(Some(to));
+                        start = to;
                     }
+                    a += 1;
                 }
-                if let Some(after) = clear {
-                    start = after;
-                } else {
-                    let aligned = frame.next_aligned(start, grid)?;
-                    if aligned == start {
-                        return Some(start);
+                while let Some(booked) = appointments.get(p)
+                    && booked.start - buffer < start + d
+                {
+                    let (from, to) = (booked.start - buffer, booked.end + buffer);
+                    if from < to && start < to {
+                        start = to;
                     }
-                    start = aligned;
+                    p += 1;
                 }
+                if start != before {
+                    continue;
+                }
+                let aligned = frame.next_aligned(start, grid)?;
+                if aligned == start {
+                    return Some(start);
+                }
+                start = aligned;
             }
         }
         None

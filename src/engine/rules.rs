@@ -1,7 +1,7 @@
 //! The eligibility rules, one expert at a time, in the order of [`Blocker`].
 
 use super::query::{Blocker, Query, Target};
-use super::travel::haversine_km;
+use super::travel::{Anchor, haversine_km};
 use crate::domain::expert::{ExpertProfile, Zone};
 
 /// Whether an empty accept-list (meaning "all") or the list itself admits `value`.
@@ -48,6 +48,21 @@ pub(crate) fn in_zone(profile: &ExpertProfile, target: &Target) -> bool {
         .is_some_and(|d| departments.contains(d))
         || within_radius(profile, target)
         || area.as_ref().is_some_and(|a| a.contains(&target.point))
+}
+
+/// [`in_zone`] for an expert whose zone does not list the target's department: by radius
+/// (distances from `anchor`, the target prepared) or by polygon.
+pub(crate) fn in_zone_unlisted(profile: &ExpertProfile, target: &Target, anchor: &Anchor) -> bool {
+    let within = match (&profile.base, profile.zone.radius_km) {
+        (Some(base), Some(radius)) => anchor.km(&base.geo) <= f64::from(radius),
+        _ => false,
+    };
+    within
+        || profile
+            .zone
+            .area
+            .as_ref()
+            .is_some_and(|a| a.contains(&target.point))
 }
 
 /// Whether `target` is within the zone radius of the base (needs both).

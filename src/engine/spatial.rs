@@ -70,29 +70,47 @@ impl ZoneIndex {
         }
     }
 
-    /// Appends to `out` the experts whose zone may admit `target`, ascending and without
-    /// repeats.
-    pub fn candidates(&self, target: &Target, out: &mut Vec<usize>) {
-        let start = out.len();
-        if let Some(list) = target
+    /// Calls `each` with every expert whose zone may admit `target`, ascending and without
+    /// repeats, and whether the zone lists the target's department (then it admits the
+    /// target for sure). The department lists are kept sorted, so only the experts found
+    /// by the trees are sorted, and the two merged.
+    pub fn candidates(&self, target: &Target, mut each: impl FnMut(usize, bool)) {
+        let listed: &[usize] = target
             .department
             .as_ref()
             .and_then(|d| self.departments.get(d))
-        {
-            out.extend_from_slice(list);
-        }
+            .map_or(&[], Vec::as_slice);
         let at = [target.point.lon(), target.point.lat()];
-        out.extend(self.radii.locate_all_at_point(&at).map(|b| b.data));
-        out.extend(self.areas.locate_all_at_point(&at).map(|b| b.data));
-        out[start..].sort_unstable();
-        let mut kept = start;
-        for i in start..out.len() {
-            if kept == start || out[kept - 1] != out[i] {
-                out[kept] = out[i];
-                kept += 1;
+        let mut found: Vec<usize> = self
+            .radii
+            .locate_all_at_point(&at)
+            .map(|b| b.data)
+            .collect();
+        found.extend(self.areas.locate_all_at_point(&at).map(|b| b.data));
+        found.sort_unstable();
+        found.dedup();
+        let (mut i, mut j) = (0, 0);
+        while i < listed.len() || j < found.len() {
+            match (listed.get(i), found.get(j)) {
+                (Some(&a), Some(&b)) if a == b => {
+                    each(a, true);
+                    (i, j) = (i + 1, j + 1);
+                }
+                (Some(&a), Some(&b)) if a < b => {
+                    each(a, true);
+                    i += 1;
+                }
+                (Some(&a), None) => {
+                    each(a, true);
+                    i += 1;
+                }
+                (_, Some(&b)) => {
+                    each(b, false);
+                    j += 1;
+                }
+                (None, None) => break,
             }
         }
-        out.truncate(kept);
     }
 }
 

@@ -11,16 +11,46 @@ const EARTH_RADIUS_KM: f64 = 6371.0;
 /// Exactly symmetric: the points are put in a fixed order first, so the trip there and
 /// the trip back always round to the same number of minutes.
 pub fn haversine_km(a: &GeoPoint, b: &GeoPoint) -> f64 {
-    let (a, b) = if (a.lat(), a.lon()) <= (b.lat(), b.lon()) {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    let (lat1, lat2) = (a.lat().to_radians(), b.lat().to_radians());
-    let half_dlat = (lat2 - lat1) / 2.0;
-    let half_dlon = (b.lon() - a.lon()).to_radians() / 2.0;
-    let h = half_dlat.sin().powi(2) + lat1.cos() * lat2.cos() * half_dlon.sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+    Anchor::new(a).km(b)
+}
+
+/// A point with the cosine of its latitude worked out once, for the many distances from
+/// one place (the same results as [`haversine_km`], bit for bit).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Anchor {
+    point: GeoPoint,
+    cos_lat: f64,
+}
+
+impl Anchor {
+    /// Prepares `point`.
+    pub fn new(point: &GeoPoint) -> Self {
+        Self {
+            point: *point,
+            cos_lat: point.lat().to_radians().cos(),
+        }
+    }
+
+    /// [`haversine_km`] from this point to `other`.
+    pub fn km(&self, other: &GeoPoint) -> f64 {
+        let other = Self::new(other);
+        let (a, b) =
+            if (self.point.lat(), self.point.lon()) <= (other.point.lat(), other.point.lon()) {
+                (self, &other)
+            } else {
+                (&other, self)
+            };
+        let (lat1, lat2) = (a.point.lat().to_radians(), b.point.lat().to_radians());
+        let half_dlat = (lat2 - lat1) / 2.0;
+        let half_dlon = (b.point.lon() - a.point.lon()).to_radians() / 2.0;
+        let h = half_dlat.sin().powi(2) + a.cos_lat * b.cos_lat * half_dlon.sin().powi(2);
+        2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+    }
+
+    /// [`travel_minutes`] from this point to `other`.
+    pub fn travel_minutes(&self, other: &GeoPoint, settings: &Settings) -> u32 {
+        minutes(self.km(other), settings)
+    }
 }
 
 /// Travel time between two points in whole minutes, rounded up:
@@ -28,7 +58,12 @@ pub fn haversine_km(a: &GeoPoint, b: &GeoPoint) -> f64 {
 ///
 /// A non-positive speed gives `u32::MAX` (the trip never ends).
 pub fn travel_minutes(a: &GeoPoint, b: &GeoPoint, settings: &Settings) -> u32 {
-    let minutes = (haversine_km(a, b) * settings.detour_factor / settings.speed_kmh * 60.0).ceil();
+    minutes(haversine_km(a, b), settings)
+}
+
+/// The travel time of `km` kilometres, as [`travel_minutes`] rounds it.
+fn minutes(km: f64, settings: &Settings) -> u32 {
+    let minutes = (km * settings.detour_factor / settings.speed_kmh * 60.0).ceil();
     if minutes.is_nan() || minutes >= f64::from(u32::MAX) || settings.speed_kmh <= 0.0 {
         u32::MAX
     } else if minutes <= 0.0 {

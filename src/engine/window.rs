@@ -60,22 +60,45 @@ pub(crate) fn narrow(mut need: Need<'_>, [a0, a1, p0, p1]: Window) -> Need<'_> {
     need
 }
 
+/// The window of one day (its instants `[from, to)`), as [`fill`] gives it, by binary
+/// search: for the few expert-days a search computes in full.
+fn one(sheet: &Sheet, (from, to): (i64, i64), duration: i64, buffer: i64) -> Window {
+    let (absences, appointments) = (sheet.absences, sheet.appointments);
+    let (a_lo, a_hi) = (from.saturating_sub(sheet.reach.absence), to + duration);
+    let p_lo = from.saturating_sub(buffer + sheet.reach.appointment);
+    let p_hi = to + duration + buffer;
+    let a0 = absences.partition_point(|a| a.start < a_lo);
+    let a1 = a0 + absences[a0..].partition_point(|a| a.start < a_hi);
+    let p0 = appointments.partition_point(|a| a.start < p_lo);
+    let p1 = p0 + appointments[p0..].partition_point(|a| a.start < p_hi);
+    [a0, a1, p0, p1]
+}
+
 impl Plan<'_> {
     /// What is asked of member `m` on plan day `day`: [`Plan::need`] with only the
-    /// calendar entries that can matter on that day.
-    pub fn day_need(&mut self, m: usize, day: usize, rough: bool) -> Need<'_> {
-        let (need, windows) = self.day_needs(m, rough);
-        narrow(need, windows[day])
+    /// calendar entries that can matter on that day. Uses the windows of every day when
+    /// [`Plan::day_needs`] built them, else finds this day's alone.
+    pub fn day_need(&mut self, m: usize, day: usize) -> Need<'_> {
+        self.prepare(m);
+        let window = if let Some(base) = self.members[m].windows {
+            self.windows[base + day]
+        } else {
+            let member = &self.members[m];
+            let buffer = i64::from(member.profile.buffer_minutes) * 60;
+            let span = self.zone_frame(member.zone, day).span();
+            let member = &self.members[m];
+            one(&self.sheet(m), span, member.duration, buffer)
+        };
+        narrow(self.need(m), window)
     }
 
-    /// [`Plan::need`] with the windows of every plan day (see [`Plan::day_need`]).
-    pub fn day_needs(&mut self, m: usize, rough: bool) -> (Need<'_>, &[Window]) {
+    /// Finds the windows of every plan day of member `m` in one sweep, for a caller about
+    /// to look at all its days (see [`Plan::day_need`]).
+    pub fn sweep_windows(&mut self, m: usize) {
         self.prepare(m);
-        let base = match self.members[m].windows {
-            Some(base) => base,
-            None => self.build_windows(m),
-        };
-        (self.need(m, rough), &self.windows[base..base + self.days])
+        if self.members[m].windows.is_none() {
+            self.build_windows(m);
+        }
     }
 
     /// Finds the day windows of member `m` and gives where they start.
@@ -86,6 +109,10 @@ impl Plan<'_> {
             self.day_spans[zone] = spans.collect();
         }
         let mut windows = std::mem::take(&mut self.windows);
+        if windows.capacity() == 0 {
+            // Enumerating: every member will have its windows.
+            windows.reserve(self.members.len() * self.days);
+        }
         let base = windows.len();
         let member = &self.members[m];
         let buffer = i64::from(member.profile.buffer_minutes) * 60;

@@ -60,14 +60,17 @@ pub(super) fn buckets((lo, hi): (i64, i64)) -> Vec<Bucket> {
     let (first, last) = (local_date(zone, lo), local_date(zone, hi));
     let mut out = Vec::new();
     let mut date: NaiveDate = first;
+    // Each date ends where the next one starts: one frame per date.
+    let mut from = Frame::new(zone, date).span().0;
     while date <= last {
         let next = date + Days::new(1);
+        let to = Frame::new(zone, next).span().0;
         out.push(Bucket {
-            from: Frame::new(zone, date).span().0,
-            to: Frame::new(zone, next).span().0,
+            from,
+            to,
             ..Bucket::default()
         });
-        date = next;
+        (date, from) = (next, to);
     }
     out
 }

@@ -69,7 +69,7 @@ pub(crate) fn search(
         })
         .collect();
     let on_site = plan.place.is_some();
-    let early = Early::new(if on_site { plan.members.len() } else { 0 }, plan.days);
+    let early = Early::new(if on_site { plan.members.len() } else { 0 });
     let mut searcher = Searcher {
         buckets,
         plan,
@@ -119,22 +119,33 @@ impl Searcher<'_, '_> {
             .map(|zone| self.plan.zone_days(zone, from, to - 1))
             .collect();
         let on_site = self.plan.place.is_some();
-        let mut reserve = Vec::new();
-        for m in 0..self.plan.members.len() {
-            for day in days[self.plan.members[m].zone].clone() {
-                let member = &self.plan.members[m];
-                let frame = &self.frames[member.zone][day];
-                let weekday = self.plan.weekday(day).num_days_from_monday() as usize;
-                let Some(mut start) = lower_bound(member, frame, weekday, (from, to)) else {
-                    continue;
-                };
-                if on_site {
-                    match self.early.get(self.plan, &self.frames, m, day) {
-                        Some(early) if early < to => start = start.max(early),
-                        _ => continue,
+        let mut reserve = Vec::with_capacity(self.plan.members.len());
+        if on_site {
+            if !self.early.walked() {
+                self.early.walk_all(self.plan, &self.frames);
+            }
+            let members = &self.plan.members;
+            for (zone, days) in days.iter().enumerate() {
+                for day in days.clone() {
+                    // The rough start already keeps to the working hours, the window and
+                    // the notice.
+                    let starts = self.early.day(day).iter().enumerate();
+                    for (m, &early) in starts.filter(|&(m, _)| members[m].zone == zone) {
+                        if early.max(from) < to {
+                            reserve.push((early.max(from), m, day));
+                        }
                     }
                 }
-                reserve.push((start, m, day));
+            }
+        } else {
+            for (m, member) in self.plan.members.iter().enumerate() {
+                for day in days[member.zone].clone() {
+                    let frame = &self.frames[member.zone][day];
+                    let weekday = self.plan.weekday(day).num_days_from_monday() as usize;
+                    if let Some(start) = lower_bound(member, frame, weekday, (from, to)) {
+                        reserve.push((start, m, day));
+                    }
+                }
             }
         }
         let bucket = &mut self.buckets[b];
@@ -191,7 +202,7 @@ impl Searcher<'_, '_> {
     ) -> Option<i64> {
         let frame = self.plan.frame(m, day);
         self.plan.prepare(m);
-        let need = self.plan.day_need(m, day, false);
+        let need = self.plan.day_need(m, day);
         let bucket = &mut self.buckets[b];
         let first = bucket.spans.len();
         need.free_spans(&frame, &mut self.scratch, &mut bucket.spans);
