@@ -56,14 +56,6 @@ impl CalendarCache {
         }
     }
 
-    /// Forgets every calendar (after a change whose experts are not all known here).
-    pub fn invalidate_all(&self) {
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut entries) = self.entries.write() {
-            entries.clear();
-        }
-    }
-
     /// The calendars of `ids` covering `[from, to)`, in the order of `ids`.
     pub async fn get(
         &self,

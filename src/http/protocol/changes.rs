@@ -137,13 +137,14 @@ pub async fn reschedule(
                 place: offer.place.clone(),
             };
             let recheck = recheck_for(offer, now, state.config.engine.settings());
+            let previous = state.store.client_appointment(&client.id, &id).await?;
             let outcome = state
                 .store
                 .reschedule(Owner::Client(&client.id), &id, &to, &recheck)
                 .await;
-            // The previous expert is not known here: forget every calendar (reschedules are
-            // rare).
-            state.calendars.invalidate_all();
+            // Both calendars changed (or, on a refusal, the new one proved stale).
+            state.calendars.invalidate(&previous.expert_id);
+            state.calendars.invalidate(&to.expert_id);
             let appointment = outcome?;
             tracing::info!(
                 appointment_id = id,
