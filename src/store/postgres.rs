@@ -19,5 +19,5 @@ pub async fn open(url: &str) -> anyhow::Result<SqlStore> {
         .connect(url)
         .await?;
     migrate::run(&pool, Backend::Postgres).await?;
-    Ok(SqlStore::new(pool, Backend::Postgres))
+    Ok(SqlStore::new(pool.clone(), pool, Backend::Postgres))
 }

@@ -32,11 +32,26 @@ pub fn normalize_url(url: &str) -> String {
 }
 
 /// Opens (creating if needed) a SQLite database and migrates it.
+///
+/// Two pools: readers (8 connections; WAL lets them read while one writes) and a single
+/// writer connection. SQLite allows one writer at a time anyway; queueing write transactions
+/// for the one connection, in order, replaces the busy handler's sleep-and-retry (up to
+/// 100 ms a turn) among writers, and keeps writers waiting for the lock from holding the
+/// connections readers need.
 pub async fn open(url: &str) -> anyhow::Result<SqlStore> {
     sqlx::any::install_default_drivers();
     let url = normalize_url(url);
-    let pool = AnyPoolOptions::new()
-        .max_connections(8)
+    let pool = options(8).connect(&url).await?;
+    // WAL is persistent in the file; switching needs an exclusive lock, so do it once here.
+    pool.execute("PRAGMA journal_mode = WAL").await?;
+    migrate::run(&pool, Backend::Sqlite).await?;
+    let writer = options(1).connect(&url).await?;
+    Ok(SqlStore::new(pool, writer, Backend::Sqlite))
+}
+
+fn options(connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
@@ -49,12 +64,6 @@ pub async fn open(url: &str) -> anyhow::Result<SqlStore> {
                 Ok(())
             })
         })
-        .connect(&url)
-        .await?;
-    // WAL is persistent in the file; switching needs an exclusive lock, so do it once here.
-    pool.execute("PRAGMA journal_mode = WAL").await?;
-    migrate::run(&pool, Backend::Sqlite).await?;
-    Ok(SqlStore::new(pool, Backend::Sqlite))
 }
 
 #[cfg(test)]

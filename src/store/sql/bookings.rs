@@ -392,10 +392,10 @@ impl Bookings for SqlStore {
     }
 
     async fn idempotency_finish(&self, record: &IdempotencyRecord) -> StoreResult<()> {
-        idempotency::finish(&self.pool, record).await
+        idempotency::finish(&self.writer, record).await
     }
 
     async fn idempotency_abandon(&self, client_id: &str, key: &str) -> StoreResult<()> {
-        idempotency::abandon(&self.pool, client_id, key).await
+        idempotency::abandon(&self.writer, client_id, key).await
     }
 }

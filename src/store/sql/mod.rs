@@ -25,12 +25,19 @@ use crate::domain::firm::FirmProfile;
 #[derive(Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    /// Where write transactions run: the same pool on PostgreSQL, a one-connection pool on
+    /// SQLite (see `sqlite::open`).
+    writer: AnyPool,
     backend: Backend,
 }
 
 impl SqlStore {
-    pub(in crate::store) fn new(pool: AnyPool, backend: Backend) -> Self {
-        Self { pool, backend }
+    pub(in crate::store) fn new(pool: AnyPool, writer: AnyPool, backend: Backend) -> Self {
+        Self {
+            pool,
+            writer,
+            backend,
+        }
     }
 
     /// The connection pool, for engine-specific work (tests, diagnostics).
@@ -44,7 +51,7 @@ impl SqlStore {
             Backend::Sqlite => crate::store::sqlite::BEGIN_WRITE,
             Backend::Postgres => crate::store::postgres::BEGIN_WRITE,
         };
-        Ok(self.pool.begin_with(statement).await?)
+        Ok(self.writer.begin_with(statement).await?)
     }
 }
 
