@@ -268,9 +268,10 @@ pub struct ServerConfig {
     #[arg(long, env = "CRENEAU_SLOT_TTL_SECS", default_value_t = 900,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub slot_ttl_secs: u64,
-    /// How long slot searches reuse an expert's calendar read from the database, in
-    /// milliseconds (0: read it on every search). Changes made through this instance are
-    /// seen at once; through another instance, within this delay.
+    /// How long slot searches reuse what they read from the database (the expert
+    /// directory's version, each expert's calendar), in milliseconds (0: read on every
+    /// search). Changes made through this instance are seen at once; through another
+    /// instance, within this delay.
     #[arg(long, env = "CRENEAU_CALENDAR_CACHE_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub calendar_cache_ms: u64,
@@ -401,6 +402,11 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
+    /// How long searches reuse what they read (directory version, calendars).
+    pub fn search_cache(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.calendar_cache_ms)
+    }
+
     /// Slot id lifetime.
     pub fn slot_ttl(&self) -> chrono::Duration {
         chrono::Duration::seconds(i64::try_from(self.slot_ttl_secs).unwrap_or(900))

@@ -3,6 +3,7 @@
 //! same transaction), so every instance on one database sees changes on its next search.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, RwLock};
 
@@ -26,12 +27,50 @@ pub struct Snapshot {
 pub struct DirectoryCache {
     current: RwLock<Option<Arc<Snapshot>>>,
     rebuild: Mutex<()>,
+    /// When the version was last read from the database, and when this instance last
+    /// changed the catalogue: a check only counts if it started after the change.
+    checked: std::sync::Mutex<(Option<Instant>, Option<Instant>)>,
 }
 
 impl DirectoryCache {
+    /// The snapshot, checked against the database at most once per `max_age`: slot searches
+    /// use it, so they do not read the version on every request. A catalogue change made
+    /// through this instance ([`DirectoryCache::changed`]) is seen at once; one made through
+    /// another instance within `max_age`. Bookings use [`DirectoryCache::current`].
+    pub async fn recent(&self, store: &dyn Store, max_age: Duration) -> StoreResult<Arc<Snapshot>> {
+        let fresh_enough = self.checked.lock().is_ok_and(|c| {
+            let (checked, changed) = *c;
+            checked.is_some_and(|at| at.elapsed() < max_age && changed.is_none_or(|ch| ch < at))
+        });
+        if fresh_enough {
+            if let Some(snapshot) = self.current.read().await.clone() {
+                return Ok(snapshot);
+            }
+        }
+        self.current(store).await
+    }
+
+    /// Forgets when the version was checked: call after changing the catalogue.
+    pub fn changed(&self) {
+        if let Ok(mut checked) = self.checked.lock() {
+            checked.1 = Some(Instant::now());
+        }
+    }
+
     /// The snapshot for the catalogue as it is now in the database.
     pub async fn current(&self, store: &dyn Store) -> StoreResult<Arc<Snapshot>> {
+        let checked_at = Instant::now();
         let version = store.catalog_version().await?;
+        let snapshot = self.at_version(store, version).await?;
+        if let Ok(mut checked) = self.checked.lock() {
+            if checked.0.is_none_or(|at| at < checked_at) {
+                checked.0 = Some(checked_at);
+            }
+        }
+        Ok(snapshot)
+    }
+
+    async fn at_version(&self, store: &dyn Store, version: i64) -> StoreResult<Arc<Snapshot>> {
         if let Some(snapshot) = self.fresh(version).await {
             return Ok(snapshot);
         }

@@ -289,3 +289,27 @@ async fn another_instance_sees_a_booking_within_the_calendar_cache_delay_and_nev
         "{fresh}"
     );
 }
+
+#[tokio::test]
+async fn a_new_expert_is_offered_at_once_here_and_within_the_delay_elsewhere() {
+    let config = creneau::config::ServerConfig {
+        calendar_cache_ms: 300,
+        ..Default::default()
+    };
+    let a = TestApp::spawn_with(crate::helpers::fresh_db().await, config.clone()).await;
+    let b = TestApp::spawn_with(crate::helpers::TestDb::shared(&a.db.url), config).await;
+    let (_, token) = a.firm("Cabinet").await;
+    let key = a.api_key().await;
+    let body = search_body("VISIO", days_ahead(3), 1);
+    for app in [&a, &b] {
+        assert_eq!(app.search(&key, body.clone()).await["eligibleExperts"], 0);
+    }
+    a.expert(&token, open_expert("J. Martin")).await;
+    assert_eq!(
+        a.search(&key, body.clone()).await["eligibleExperts"],
+        1,
+        "the instance that made the change sees it at once"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    assert_eq!(b.search(&key, body).await["eligibleExperts"], 1);
+}

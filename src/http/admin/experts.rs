@@ -77,6 +77,7 @@ async fn create_expert(
 ) -> ApiResult<impl IntoResponse> {
     profile.check()?;
     let expert = state.store.create_expert(&admin.firm_id, &profile).await?;
+    state.directory.changed();
     tracing::info!(
         firm_id = admin.firm_id,
         expert_id = expert.id,
@@ -131,6 +132,7 @@ async fn replace_expert(
         .store
         .replace_expert(&admin.firm_id, &id, &profile)
         .await?;
+    state.directory.changed();
     tracing::info!(
         firm_id = admin.firm_id,
         expert_id = expert.id,
@@ -149,6 +151,7 @@ async fn deactivate_expert(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     state.store.deactivate_expert(&admin.firm_id, &id).await?;
+    state.directory.changed();
     tracing::info!(
         firm_id = admin.firm_id,
         expert_id = id,

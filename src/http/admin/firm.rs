@@ -61,6 +61,7 @@ async fn put_firm(
     ApiJson(profile): ApiJson<FirmProfile>,
 ) -> ApiResult<Json<FirmView>> {
     let firm = state.store.update_firm(&admin.firm_id, &profile).await?;
+    state.directory.changed();
     tracing::info!(firm_id = firm.id, "firm profile updated");
     Ok(Json(firm.into()))
 }

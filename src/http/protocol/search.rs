@@ -204,7 +204,10 @@ pub async fn search_slots(
         to: window.to,
         max_slots: window.max_slots,
     };
-    let snapshot = state.directory.current(state.store.as_ref()).await?;
+    let snapshot = state
+        .directory
+        .recent(state.store.as_ref(), state.config.search_cache())
+        .await?;
     let eligibility = snapshot.directory.eligible(&query);
     let calendars =
         load_calendars(&state, &snapshot.directory, &eligibility.experts, &window).await?;
