@@ -17,7 +17,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::extract::{ApiQuery, PageQuery, Paged};
 use crate::http::protocol::{
-    AppointmentView, CancellationRequest, captured_view, page_of_views, view_of,
+    AppointmentView, CancellationRequest, captured_view, page_of_views, slot_free, view_of,
 };
 use crate::http::state::AppState;
 use crate::store::{AppointmentFilter, Move, Owner, Schedule, StoreError};
@@ -205,20 +205,9 @@ async fn reschedule_appointment(
     let now = Utc::now();
     let settings = state.config.engine.settings();
     let geo = current.place.as_ref().and_then(|p| p.geo);
-    let recheck = move |schedule: &Schedule| {
-        schedule.expert.profile.active
-            && crate::engine::check_slot(
-                &schedule.expert.profile,
-                &crate::http::protocol::calendar(&schedule.absences, &schedule.appointments),
-                current.expertise_type,
-                geo.as_ref(),
-                start,
-                end,
-                now,
-                &settings,
-            )
-            .is_ok()
-    };
+    let expertise = current.expertise_type;
+    let recheck =
+        move |schedule: &Schedule| slot_free(schedule, expertise, geo, start, end, now, &settings);
     let outcome = state
         .store
         .reschedule(Owner::Firm(&admin.firm_id), &id, &to, &recheck)

@@ -154,23 +154,45 @@ pub(super) fn recheck_for(
     now: DateTime<Utc>,
     settings: crate::engine::Settings,
 ) -> impl Fn(&crate::store::Schedule) -> bool + Send + Sync {
+    let geo = offer.place.as_ref().and_then(|p| p.geo);
     move |schedule| {
-        let Some((start, end)) = offer.times() else {
-            return false;
-        };
-        schedule.expert.profile.active
-            && crate::engine::check_slot(
-                &schedule.expert.profile,
-                &super::calendar(&schedule.absences, &schedule.appointments),
+        offer.times().is_some_and(|(start, end)| {
+            slot_free(
+                schedule,
                 offer.expertise_type,
-                offer.place.as_ref().and_then(|p| p.geo).as_ref(),
+                geo,
                 start,
                 end,
                 now,
                 &settings,
             )
-            .is_ok()
+        })
     }
+}
+
+/// Whether `[start, end)` is still bookable in `schedule` (read in the writing
+/// transaction): the expert is active and the engine's rules allow the slot.
+pub(crate) fn slot_free(
+    schedule: &crate::store::Schedule,
+    expertise: crate::domain::ExpertiseType,
+    geo: Option<crate::domain::GeoPoint>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+    settings: &crate::engine::Settings,
+) -> bool {
+    schedule.expert.profile.active
+        && crate::engine::check_slot(
+            &schedule.expert.profile,
+            &super::calendar(&schedule.absences, &schedule.appointments),
+            expertise,
+            geo.as_ref(),
+            start,
+            end,
+            now,
+            settings,
+        )
+        .is_ok()
 }
 
 fn new_appointment(

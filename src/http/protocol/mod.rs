@@ -17,6 +17,7 @@ use super::state::AppState;
 use crate::engine::{Booked, Calendar, Interval};
 use crate::store::{Absence, Busy};
 
+pub(crate) use appointments::slot_free;
 pub use appointments::{page_of_views, view_of};
 pub(crate) use changes::{CancellationRequest, captured_view};
 pub use dossier::{AttachmentView, DossierView, dossier_response, dossier_view};
