@@ -17,11 +17,11 @@ use sqlx::{AssertSqlSafe, Row};
 use super::events::record_event;
 use super::lifecycle::load;
 use super::rows::corrupt;
-use super::{SqlStore, from_json, from_ms, new_id, now_ms, to_json};
+use super::{SqlStore, claim_due, from_json, from_ms, new_id, now_ms, to_json};
 use crate::domain::dossier::Dossier;
 use crate::store::{
-    Attachment, AttachmentStatus, Backend, BlobInfo, Documents, FetchJob, FetchSettlement,
-    MAX_UPLOADS, Owner, Refusal, StoreError, StoreResult, StoredDossier,
+    Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
+    Owner, Refusal, StoreError, StoreResult, StoredDossier,
 };
 
 const ATTACHMENT_COLUMNS: &str = "id, appointment_id, url, position, name, declared_type, \
@@ -372,24 +372,15 @@ impl Documents for SqlStore {
         worker: &str,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<FetchJob>> {
-        let skip_locked = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let now = now_ms();
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE attachments SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
-             WHERE id = (SELECT id FROM attachments
-                         WHERE status = 'PENDING' AND next_attempt_at <= $3
-                           AND (lease_until IS NULL OR lease_until < $3)
-                         ORDER BY next_attempt_at LIMIT 1 {skip_locked})
-             RETURNING id, appointment_id, url, attempts"
-        )))
-        .bind(worker)
-        .bind(lease_until.timestamp_millis())
-        .bind(now)
-        .fetch_optional(&mut *tx)
+        let row = claim_due(
+            self,
+            &mut tx,
+            "attachments",
+            "id, appointment_id, url, attempts",
+            worker,
+            lease_until,
+        )
         .await?;
         tx.commit().await?;
         let Some(row) = row else { return Ok(None) };

@@ -190,6 +190,37 @@ impl SqlStore {
     }
 }
 
+/// Claims, for `worker` until `lease_until`, the `PENDING` row of a job table (`attachments`,
+/// `webhook_deliveries`) that is due first and whose lease is free or lapsed, counting the
+/// attempt; returns the `returning` columns of the claimed row. PostgreSQL skips rows other
+/// instances are claiming (`SKIP LOCKED`); SQLite has one writer.
+pub(super) async fn claim_due(
+    store: &SqlStore,
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    returning: &str,
+    worker: &str,
+    lease_until: DateTime<Utc>,
+) -> StoreResult<Option<AnyRow>> {
+    let skip_locked = match store.backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+         WHERE id = (SELECT id FROM {table}
+                     WHERE status = 'PENDING' AND next_attempt_at <= $3
+                       AND (lease_until IS NULL OR lease_until < $3)
+                     ORDER BY next_attempt_at, id LIMIT 1 {skip_locked})
+         RETURNING {returning}"
+    )))
+    .bind(worker)
+    .bind(lease_until.timestamp_millis())
+    .bind(now_ms())
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Marks the expert catalogue changed, in the caller's transaction.
 pub(super) async fn bump_catalog(conn: &mut sqlx::AnyConnection) -> StoreResult<()> {
     sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")

@@ -2,11 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 use super::events::event_from_row;
-use super::{SqlStore, expect_one, now_ms, on_constraint};
-use crate::store::{Backend, Delivery, DeliverySettlement, StoreResult, WebhookEndpoint, Webhooks};
+use super::{SqlStore, claim_due, expect_one, now_ms, on_constraint};
+use crate::store::{Delivery, DeliverySettlement, StoreResult, WebhookEndpoint, Webhooks};
 
 #[async_trait]
 impl Webhooks for SqlStore {
@@ -51,25 +51,15 @@ impl Webhooks for SqlStore {
         worker: &str,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<Delivery>> {
-        let skip_locked = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let now = now_ms();
         let mut tx = self.begin_write().await?;
-        let claimed = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2,
-                attempts = attempts + 1
-             WHERE id = (SELECT id FROM webhook_deliveries
-                         WHERE status = 'PENDING' AND next_attempt_at <= $3
-                           AND (lease_until IS NULL OR lease_until < $3)
-                         ORDER BY next_attempt_at, id LIMIT 1 {skip_locked})
-             RETURNING id, event_id, client_id, attempts"
-        )))
-        .bind(worker)
-        .bind(lease_until.timestamp_millis())
-        .bind(now)
-        .fetch_optional(&mut *tx)
+        let claimed = claim_due(
+            self,
+            &mut tx,
+            "webhook_deliveries",
+            "id, event_id, client_id, attempts",
+            worker,
+            lease_until,
+        )
         .await?;
         let Some(claimed) = claimed else {
             tx.commit().await?;
