@@ -143,7 +143,6 @@ impl Jobs {
     /// Tells this instance's fetch workers new downloads are queued.
     pub fn wake_fetcher(&self) {
         self.fetch_wake.notify_waiters();
-        self.webhook_wake.notify_waiters();
     }
 
     /// Tells this instance's webhook sender new events were recorded.

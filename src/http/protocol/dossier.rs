@@ -166,6 +166,8 @@ pub async fn put_dossier(
         .put_dossier(&client.id, &id, &dossier, &refusals, expected)
         .await?;
     state.jobs.wake_fetcher();
+    // URLs refused at once are attachment.rejected events already.
+    state.jobs.wake_webhooks();
     tracing::info!(
         appointment_id = id,
         version = stored.version,
