@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load runs of Créneau on this machine, for the README's performance figures.
 #
-#   scripts/load-runs.sh            # about 10 x DURATION seconds plus the release build
+#   scripts/load-runs.sh            # about 13 x DURATION seconds plus the release build
 #
 # Builds the release binary once, then, each time on a fresh database seeded with
 # `creneau seed` (EXPERTS synthetic experts), runs `creneau loadtest` (CLIENTS virtual
@@ -14,9 +14,9 @@
 # Then measures `pgbench`'s single-row INSERT rate on the same PostgreSQL server, the
 # reference for "bookings per second" in the README.
 #
-# Runs (a) to (c) first time `GET /healthz` alone and slot searches alone (same clients,
-# same servers), then the full scenario, so search throughput reads as a ratio to a
-# trivial route.
+# Runs (a) to (c) first time `GET /healthz` alone, slot searches alone and bookings
+# (nearly) alone (same clients, same servers), then the full scenario, so search
+# throughput reads as a ratio to a trivial route and bookings compare with pgbench.
 #
 # Every run ends with the invariant check (no overlapping CONFIRMED appointments, every
 # 201 booking present as last seen); the script fails if any run fails it.
@@ -132,6 +132,7 @@ CREDS="$(seed "$SQLITE")"
 start "$BASE_PORT" "$SQLITE"
 MIX=healthz load a-sqlite-healthz "$CREDS" "$BASE_PORT"
 MIX=search load a-sqlite-search "$CREDS" "$BASE_PORT"
+MIX=book load a-sqlite-book "$CREDS" "$BASE_PORT"
 load a-sqlite "$CREDS" "$BASE_PORT"
 stop "$BASE_PORT"
 
@@ -141,6 +142,7 @@ CREDS="$(seed "$DB")"
 start "$BASE_PORT" "$DB"
 MIX=healthz load b-postgres-healthz "$CREDS" "$BASE_PORT"
 MIX=search load b-postgres-search "$CREDS" "$BASE_PORT"
+MIX=book load b-postgres-book "$CREDS" "$BASE_PORT"
 load b-postgres "$CREDS" "$BASE_PORT"
 stop "$BASE_PORT"
 
@@ -152,6 +154,7 @@ CREDS="$(seed "$DB")"
 for port in "${PORTS[@]}"; do start "$port" "$DB"; done
 MIX=healthz load c-postgres-x3-healthz "$CREDS" "${PORTS[@]}"
 MIX=search load c-postgres-x3-search "$CREDS" "${PORTS[@]}"
+MIX=book load c-postgres-x3-book "$CREDS" "${PORTS[@]}"
 load c-postgres-x3 "$CREDS" "${PORTS[@]}"
 for port in "${PORTS[@]}"; do stop "$port"; done
 

@@ -157,8 +157,9 @@ pub struct LoadtestArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// What each virtual client does: the full `scenario` (healthz, search, book, some
-    /// cancels and reschedules), or only `search`, or only `healthz` (a trivial route, the
-    /// reference for ratios).
+    /// cancels and reschedules), or only `search`, or `book` (one search, then a booking
+    /// of each slot offered), or only `healthz` (a trivial route, the reference for
+    /// ratios).
     #[arg(long, value_enum, default_value_t = Mix::Scenario)]
     pub mix: Mix,
 }
@@ -170,6 +171,8 @@ pub enum Mix {
     Scenario,
     /// Slot searches only.
     Search,
+    /// One slot search, then a booking of every slot it offered: bookings alone, nearly.
+    Book,
     /// `GET /healthz` only.
     Healthz,
 }

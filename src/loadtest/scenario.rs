@@ -76,6 +76,7 @@ impl<'a> Client<'a> {
                     .map(drop);
             }
             Mix::Search => return self.search().await.map(drop),
+            Mix::Book => return self.book_every_slot().await,
             Mix::Scenario => {}
         }
         self.call(Operation::Healthz, Method::GET, "/healthz", None, None)
@@ -91,16 +92,8 @@ impl<'a> Client<'a> {
             self.pick(&slots)
         };
         let reference = format!("LT-{}-{}-{}", self.shared.run_id, self.index, self.rounds);
-        let body = json!({ "slotId": slot["slotId"], "claimsIaRef": reference,
-                           "contact": { "name": "Mme Charge" } });
         let key = format!("{reference}-book");
-        let answer = self
-            .keyed(Operation::Book, "/v1/appointments", &body, &key)
-            .await?;
-        let Some(mut booking) = (answer.status == 201)
-            .then(|| tracked(&answer.body))
-            .flatten()
-        else {
+        let Some(mut booking) = self.book(slot, &reference, &key).await? else {
             return Some(());
         };
         let draw = self.rng.unit();
@@ -120,6 +113,38 @@ impl<'a> Client<'a> {
         }
         self.booked.push(booking);
         self.shared.is_running().then_some(())
+    }
+
+    /// Books `slot` for claim `reference` with Idempotency-Key `key`: the booking when it
+    /// got a 201, `None` once the run is over.
+    async fn book(&mut self, slot: &Value, reference: &str, key: &str) -> Option<Option<Tracked>> {
+        let body = json!({ "slotId": slot["slotId"], "claimsIaRef": reference,
+                           "contact": { "name": "Mme Charge" } });
+        let answer = self
+            .keyed(Operation::Book, "/v1/appointments", &body, key)
+            .await?;
+        Some(
+            (answer.status == 201)
+                .then(|| tracked(&answer.body))
+                .flatten(),
+        )
+    }
+
+    /// `--mix book`: one search, then a booking of each slot it offered, so that bookings
+    /// are most of the requests; `None` once the run is over.
+    async fn book_every_slot(&mut self) -> Option<()> {
+        let slots = self.search().await?;
+        for (n, slot) in slots.iter().enumerate() {
+            let reference = format!(
+                "LT-{}-{}-{}-{n}",
+                self.shared.run_id, self.index, self.rounds
+            );
+            let key = format!("{reference}-book");
+            if let Some(booking) = self.book(slot, &reference, &key).await? {
+                self.booked.push(booking);
+            }
+        }
+        Some(())
     }
 
     /// A slot search; `None` once the run is over.

@@ -143,3 +143,36 @@ async fn a_search_only_run_sends_nothing_but_searches() {
     );
     assert!(report.verdict.passed(), "{text}");
 }
+
+#[tokio::test]
+async fn a_booking_run_books_the_slots_of_each_search() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(app.store.as_ref(), 20, 3).await.unwrap();
+    let plan = Plan {
+        targets: vec![app.base.clone()],
+        api_key: seeded.api_key,
+        firm: (seeded.client_id, seeded.client_secret),
+        stop: Stop::Requests(44),
+        clients: 1,
+        contested: 0.5,
+        seed: 1,
+        mix: Mix::Book,
+    };
+    let report = run(&plan).await.unwrap();
+    let text = report.to_text();
+    let (searches, books) = (
+        report.recorder.stats(Operation::Search).count(),
+        report.recorder.stats(Operation::Book).count(),
+    );
+    // Each search offers up to 10 slots, each booked in turn: bookings are most requests.
+    assert_eq!(searches + books, 44, "{text}");
+    assert!(books >= 3 * searches, "{text}");
+    let book = report.recorder.stats(Operation::Book);
+    assert!(book.with_status(201) > books / 2, "{text}");
+    assert_eq!(
+        book.with_status(201) + book.with_status(409),
+        books,
+        "{text}"
+    );
+    assert!(report.verdict.passed(), "{text}");
+}
