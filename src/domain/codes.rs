@@ -106,6 +106,11 @@ impl ExpertiseType {
     /// Every expertise type, in declaration order.
     pub const ALL: [ExpertiseType; 4] = [Self::Visio, Self::Ead, Self::Ess, Self::Contradictoire];
 
+    /// The position of this type in [`ExpertiseType::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Whether the expertise happens without travelling (VISIO and EAD).
     pub fn is_remote(self) -> bool {
         matches!(self, Self::Visio | Self::Ead)

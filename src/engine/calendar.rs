@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::memo::Memos;
 use crate::domain::GeoPoint;
 
 /// A half-open span of time `[start, end)`.
@@ -39,6 +40,9 @@ pub struct Calendar {
     /// once per expert and request, and read for many days. Edit the public lists by
     /// building a new calendar: an entry changed in place is not seen by the engine.
     seconds: Seconds,
+    /// Per expertise type, the day memo of the first search that needed it (see
+    /// [`super::memo`]).
+    memos: Memos,
 }
 
 /// A calendar's entries in whole seconds, with their longest lengths.
@@ -66,7 +70,13 @@ impl Calendar {
             absences,
             appointments,
             seconds,
+            memos: Memos::default(),
         }
+    }
+
+    /// The calendar's day memos.
+    pub(crate) fn memos(&self) -> &Memos {
+        &self.memos
     }
 
     /// The calendar in seconds as [`Calendar::new`] made it, unless the public lists

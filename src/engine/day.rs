@@ -73,16 +73,6 @@ pub(crate) fn base_travel(
     Some(i64::from(travel_minutes(&base.geo, place, settings)) * 60)
 }
 
-/// [`base_travel`] to a place prepared once for many experts.
-pub(crate) fn base_travel_from(
-    profile: &ExpertProfile,
-    place: Option<&Anchor>,
-    settings: &Settings,
-) -> Option<i64> {
-    let (base, place) = (profile.base.as_ref()?, place?);
-    Some(i64::from(place.travel_minutes(&base.geo, settings)) * 60)
-}
-
 /// Travel in minutes to a slot starting at `start`: from the visit with the greatest end
 /// at or before `start` (the longest trip when several end together), else from the base
 /// (`base`, in seconds), else 0.

@@ -4,14 +4,19 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::accept::AcceptIndex;
 use super::calendar::Calendar;
 use super::clock::DAY;
+use super::memo::schedule_fingerprint;
 use super::plan::Plan;
 use super::query::{Blocker, Eligibility, ExpertEntry, Query};
 use super::rules::{fails_at, fails_before_zone, in_zone_unlisted};
 use super::spatial::ZoneIndex;
-use super::travel::Anchor;
+use super::travel::{Anchor, Unit};
 use super::{Mode, Settings, Slot, enumerate, search};
+use crate::domain::ExpertiseType;
+use crate::domain::expert::ExpertProfile;
+use chrono_tz::Tz;
 
 /// Every expert, with a spatial index of their zones and a map from id to position.
 #[derive(Debug, Default)]
@@ -19,6 +24,57 @@ pub struct Directory {
     experts: Vec<ExpertEntry>,
     positions: HashMap<String, usize>,
     zones: ZoneIndex,
+    /// The place-independent rules as bit sets.
+    accept: AcceptIndex,
+    /// Per expert, what searches read of its schedule, in one compact place.
+    schedules: Vec<Schedule>,
+}
+
+/// What a search reads of an expert's schedule for every eligible expert: made once per
+/// directory instead of once per search.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schedule {
+    /// Per weekday from Monday, the start of the first working range and the end of the
+    /// last, in local minutes.
+    pub hours: [Option<(u16, u16)>; 7],
+    /// [`schedule_fingerprint`] of the profile.
+    pub fingerprint: u64,
+    /// The base, prepared for distances.
+    pub base: Option<Anchor>,
+    /// The base, prepared for lower bounds of distances.
+    pub base_unit: Option<Unit>,
+    /// Minimum notice, in seconds.
+    pub notice: i64,
+    /// Time zone of the working hours.
+    pub tz: Tz,
+    /// Slot lengths in seconds, per expertise type (see [`Schedule::duration`]).
+    durations: [i64; 4],
+}
+
+impl Schedule {
+    fn of(profile: &ExpertProfile) -> Self {
+        let mut hours = [None; 7];
+        for (weekday, ranges) in profile.weekly_hours.iter() {
+            if let (Some(first), Some(last)) = (ranges.first(), ranges.last()) {
+                let index = weekday.num_days_from_monday() as usize;
+                hours[index] = Some((first.start(), last.end()));
+            }
+        }
+        Self {
+            hours,
+            fingerprint: schedule_fingerprint(profile),
+            base: profile.base.as_ref().map(|b| Anchor::new(&b.geo)),
+            base_unit: profile.base.as_ref().map(|b| Unit::new(&b.geo)),
+            notice: i64::from(profile.min_notice_hours) * 3600,
+            tz: profile.time_zone.tz(),
+            durations: ExpertiseType::ALL.map(|t| i64::from(profile.durations_minutes.get(t)) * 60),
+        }
+    }
+
+    /// The slot length of `expertise_type`, in seconds.
+    pub fn duration(&self, expertise_type: ExpertiseType) -> i64 {
+        self.durations[expertise_type.index()]
+    }
 }
 
 impl Directory {
@@ -30,10 +86,14 @@ impl Directory {
             positions.entry(expert.id.clone()).or_insert(index);
         }
         let zones = ZoneIndex::new(&experts);
+        let schedules = experts.iter().map(|e| Schedule::of(&e.profile)).collect();
+        let accept = AcceptIndex::new(&experts);
         Self {
             experts,
             positions,
             zones,
+            accept,
+            schedules,
         }
     }
 
@@ -52,6 +112,11 @@ impl Directory {
         &self.experts[index]
     }
 
+    /// What searches read of the schedule of the expert at `index`.
+    pub(crate) fn schedule(&self, index: usize) -> &Schedule {
+        &self.schedules[index]
+    }
+
     /// The index of the expert with this id.
     pub fn position(&self, id: &str) -> Option<usize> {
         self.positions.get(id).copied()
@@ -63,17 +128,42 @@ impl Directory {
     ///
     /// On site, only the experts the zone index proposes are checked; the whole list is
     /// scanned only to explain an empty answer.
+    ///
+    /// The rules but the zone are read from bit sets made with the directory
+    /// ([`AcceptIndex`]), so a profile is only read for a zone it does not list.
     pub fn eligible(&self, query: &Query) -> Eligibility {
+        let admitting = self.accept.admitting(query);
+        let passes = |i: usize| {
+            let passes = admitting.contains(i) && self.accept.takes_stake(i, query);
+            debug_assert_eq!(
+                passes,
+                fails_before_zone(&self.experts[i].profile, query).is_none(),
+                "expert {i}"
+            );
+            passes
+        };
         let experts = match (&query.place, query.expertise_type.is_remote()) {
-            (_, true) => self.scan(query),
+            (_, true) => {
+                let experts: Vec<usize> = admitting
+                    .iter()
+                    .filter(|&i| self.accept.takes_stake(i, query))
+                    .collect();
+                debug_assert_eq!(experts, self.scan(query));
+                experts
+            }
             (None, false) => Vec::new(),
             (Some(target), false) => {
                 let mut near = Vec::new();
                 let anchor = Anchor::new(&target.point);
                 self.zones.candidates(target, |i, listed| {
-                    let profile = &self.experts[i].profile;
-                    if fails_before_zone(profile, query).is_none()
-                        && (listed || in_zone_unlisted(profile, target, &anchor))
+                    if passes(i)
+                        && (listed
+                            || in_zone_unlisted(
+                                &self.experts[i].profile,
+                                self.schedules[i].base.as_ref(),
+                                target,
+                                &anchor,
+                            ))
                     {
                         near.push(i);
                     }

@@ -30,6 +30,7 @@
 //! - days are spread by Europe/Paris date, whatever the experts' zones, so that all the
 //!   candidates for one instant compete in the same day.
 
+mod accept;
 mod calendar;
 pub mod centroids;
 mod check;
@@ -38,6 +39,7 @@ mod day;
 mod directory;
 mod enumerate;
 mod intervals;
+mod memo;
 mod plan;
 mod query;
 mod rough;

@@ -1,5 +1,6 @@
 //! What a search or an enumeration needs of each eligible expert, prepared once.
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 use chrono::{DateTime, Datelike as _, Days, NaiveDate, Utc, Weekday};
@@ -7,13 +8,13 @@ use chrono_tz::Tz;
 
 use super::calendar::{Busy, Calendar, Reach, Sheet};
 use super::clock::{Frame, local_date, week_span};
-use super::day::{Need, base_travel_from};
+use super::day::Need;
 use super::query::Query;
-use super::travel::Anchor;
+use super::travel::{Anchor, Unit};
 use super::window::Window;
 use super::{Directory, Settings};
-use crate::domain::GeoPoint;
 use crate::domain::expert::ExpertProfile;
+use crate::domain::{ExpertiseType, GeoPoint};
 
 /// Whole seconds at or after an instant.
 pub(crate) fn ceil_secs(at: DateTime<Utc>) -> i64 {
@@ -37,13 +38,21 @@ pub(crate) struct Member<'a> {
     pub lo: i64,
     /// Latest start allowed.
     pub hi: i64,
-    /// Travel from the base to the place, in seconds (on site, with a base).
-    pub base_travel: Option<i64>,
+    /// The base, prepared for distances.
+    base: Option<Anchor>,
+    /// Travel from the base to the place, in seconds (on site, with a base), once
+    /// needed: see [`Plan::base_travel`].
+    base_travel: OnceCell<Option<i64>>,
+    /// A lower bound of `base_travel` found without trigonometry, for the bounds of the
+    /// first free starts.
+    pub base_floor: Option<i64>,
     /// Where the member's day windows start in the plan's list, once built.
     pub(super) windows: Option<usize>,
     /// Per weekday from Monday, the start of the first working range and the end of the
     /// last, in local minutes: what a lower bound needs, without reaching the profile.
     pub hours: [Option<(u16, u16)>; 7],
+    /// Fingerprint of the schedule, for the calendar's memo.
+    pub schedule: u64,
     /// Where the calendar in seconds lies, once [`Plan::prepare`]d.
     sheet: Option<Stored>,
     week: Option<(i64, u32)>,
@@ -63,6 +72,8 @@ enum Stored {
 pub(crate) struct Plan<'a> {
     /// Travel estimation and grid.
     pub settings: &'a Settings,
+    /// The expertise type asked for (it picks the calendars' memos).
+    pub expertise_type: ExpertiseType,
     /// The appointment place when on site.
     pub place: Option<&'a GeoPoint>,
     /// The appointment place prepared for distances.
@@ -108,34 +119,41 @@ impl<'a> Plan<'a> {
         eligible.dedup();
         let place = query.on_site_place();
         let anchor = place.map(Anchor::new);
+        let unit = place.map(Unit::new);
         let (from, to) = (ceil_secs(query.from), query.to.timestamp());
         let now = ceil_secs(now);
         let mut zones: Vec<Tz> = Vec::new();
         let mut members = Vec::with_capacity(eligible.len());
         for expert in eligible.into_iter().filter(|&i| i < directory.len()) {
-            let profile = &directory.expert(expert).profile;
-            let duration = i64::from(profile.durations_minutes.get(query.expertise_type)) * 60;
-            let notice = i64::from(profile.min_notice_hours) * 3600;
-            let (lo, hi) = (from.max(now + notice), to - duration);
-            let hours = day_hours(profile);
+            // The schedule holds what is read here; the profile is only read for the few
+            // expert-days computed in full.
+            let schedule = directory.schedule(expert);
+            let duration = schedule.duration(query.expertise_type);
+            let (lo, hi) = (from.max(now + schedule.notice), to - duration);
+            let hours = schedule.hours;
             if lo > hi || hours.iter().all(Option::is_none) {
                 continue;
             }
-            let tz = profile.time_zone.tz();
+            let tz = schedule.tz;
             let zone = zones.iter().position(|&z| z == tz).unwrap_or_else(|| {
                 zones.push(tz);
                 zones.len() - 1
             });
             members.push(Member {
                 expert,
-                profile,
+                profile: &directory.expert(expert).profile,
                 calendar: calendar(expert),
                 zone,
                 duration,
                 lo,
                 hi,
-                base_travel: base_travel_from(profile, anchor.as_ref(), settings),
+                base: schedule.base,
+                base_travel: OnceCell::new(),
+                base_floor: schedule.base_unit.zip(unit).map(|(base, place)| {
+                    i64::from(place.travel_minutes_floor(&base, settings)) * 60
+                }),
                 hours,
+                schedule: schedule.fingerprint,
                 windows: None,
                 sheet: None,
                 week: None,
@@ -162,6 +180,7 @@ impl<'a> Plan<'a> {
         );
         Self {
             settings,
+            expertise_type: query.expertise_type,
             place,
             anchor,
             grid: settings.grid_seconds(),
@@ -270,12 +289,23 @@ impl<'a> Plan<'a> {
             profile: member.profile,
             sheet: self.sheet(m),
             place: self.anchor,
-            base_travel: member.base_travel,
+            base_travel: self.base_travel(m),
             duration: member.duration,
             lo: member.lo,
             hi: member.hi,
             settings: self.settings,
         }
+    }
+
+    /// The travel in seconds from the base of member `m` to the place (on site, with a
+    /// base), worked out the first time it is needed: most members are only ranked by
+    /// their lower bounds.
+    pub fn base_travel(&self, m: usize) -> Option<i64> {
+        let member = &self.members[m];
+        *member.base_travel.get_or_init(|| {
+            let (base, place) = (member.base.as_ref()?, self.anchor.as_ref()?);
+            Some(i64::from(place.travel_minutes_to(base, self.settings)) * 60)
+        })
     }
 
     /// The confirmed appointments of member `m` in the local ISO week of plan day `day`.
@@ -299,18 +329,6 @@ impl<'a> Plan<'a> {
         self.members[m].week = Some((from, count));
         count
     }
-}
-
-/// Per weekday from Monday, the first working minute and the end of the last range.
-fn day_hours(profile: &ExpertProfile) -> [Option<(u16, u16)>; 7] {
-    let mut hours = [None; 7];
-    for (weekday, ranges) in profile.weekly_hours.iter() {
-        if let (Some(first), Some(last)) = (ranges.first(), ranges.last()) {
-            let index = weekday.num_days_from_monday() as usize;
-            hours[index] = Some((first.start(), last.end()));
-        }
-    }
-    hours
 }
 
 /// Number of dates from `first` to `last`, both included.

@@ -51,10 +51,16 @@ pub(crate) fn in_zone(profile: &ExpertProfile, target: &Target) -> bool {
 }
 
 /// [`in_zone`] for an expert whose zone does not list the target's department: by radius
-/// (distances from `anchor`, the target prepared) or by polygon.
-pub(crate) fn in_zone_unlisted(profile: &ExpertProfile, target: &Target, anchor: &Anchor) -> bool {
-    let within = match (&profile.base, profile.zone.radius_km) {
-        (Some(base), Some(radius)) => anchor.km(&base.geo) <= f64::from(radius),
+/// (distances from `anchor`, the target prepared, to `base`, the profile's base prepared)
+/// or by polygon.
+pub(crate) fn in_zone_unlisted(
+    profile: &ExpertProfile,
+    base: Option<&Anchor>,
+    target: &Target,
+    anchor: &Anchor,
+) -> bool {
+    let within = match (base, profile.zone.radius_km) {
+        (Some(base), Some(radius)) => anchor.km_to(base) <= f64::from(radius),
         _ => false,
     };
     within

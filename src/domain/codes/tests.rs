@@ -153,3 +153,10 @@ fn schemas_carry_enum_values_and_patterns() {
         (json!("string"), json!("^[A-Z0-9_]{1,20}$"))
     );
 }
+
+#[test]
+fn an_expertise_type_index_is_its_position_in_all() {
+    for (position, expertise_type) in ExpertiseType::ALL.into_iter().enumerate() {
+        assert_eq!(expertise_type.index(), position);
+    }
+}

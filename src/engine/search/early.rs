@@ -10,6 +10,7 @@
 //! [`Need::first_rough_days`]: crate::engine::day::Need
 
 use crate::engine::clock::{Frame, PLUS_INF};
+use crate::engine::memo::{DayMemo, MemoKey};
 use crate::engine::plan::Plan;
 
 /// Per plan day and member, the first rough start ([`PLUS_INF`] when none), day by day
@@ -42,19 +43,72 @@ impl Early {
 
     /// Walks every plan day of every member, each member in one sweep over its calendar;
     /// `frames` are the plan's frames per zone and day.
+    ///
+    /// A member whose calendar has a [`DayMemo`] for this schedule and these dates reads
+    /// its bounds from it; the first search to need a memo makes it (see
+    /// [`crate::engine::memo`]).
     pub fn walk_all(&mut self, plan: &mut Plan, frames: &[Vec<Frame>]) {
         let (members, days) = (self.members, plan.days);
         let mut starts = vec![PLUS_INF; members * days];
+        if days == 0 {
+            self.starts = starts;
+            return;
+        }
         let mut own = vec![PLUS_INF; days];
         for m in 0..members {
-            plan.prepare(m);
             let frames = &frames[plan.members[m].zone];
-            plan.need(m)
-                .first_rough_days(frames, plan.weekdays(), plan.grid, &mut own);
+            if let Some((memo, offset)) = memo(plan, m, frames) {
+                let member = &plan.members[m];
+                let (window, base) = ((member.lo, member.hi), member.base_floor);
+                for (day, (frame, out)) in frames.iter().zip(own.iter_mut()).enumerate() {
+                    *out = memo.first_rough(offset + day, frame, window, base, plan.grid);
+                }
+                #[cfg(debug_assertions)]
+                {
+                    let mut walked = vec![PLUS_INF; days];
+                    plan.prepare(m);
+                    let need = plan.need(m);
+                    debug_assert!(base <= need.base_travel, "the floor is a lower bound");
+                    let need = crate::engine::day::Need {
+                        base_travel: base,
+                        ..need
+                    };
+                    need.first_rough_days(frames, plan.weekdays(), plan.grid, &mut walked);
+                    assert_eq!(own, walked, "memo of member {m} from {}", plan.date(0));
+                }
+            } else {
+                plan.prepare(m);
+                plan.need(m)
+                    .first_rough_days(frames, plan.weekdays(), plan.grid, &mut own);
+            }
             for (day, &start) in own.iter().enumerate() {
                 starts[day * members + m] = start;
             }
         }
         self.starts = starts;
     }
+}
+
+/// The memo of member `m`'s calendar for the plan's schedule and dates, made now if the
+/// calendar has none yet, with the position of the plan's first date in it; `None` when
+/// the calendar's memo was made for another schedule or other dates (or its lists were
+/// changed in place).
+fn memo<'a>(plan: &mut Plan<'a>, m: usize, frames: &[Frame]) -> Option<(&'a DayMemo, usize)> {
+    let member = &plan.members[m];
+    let calendar = member.calendar;
+    let key = MemoKey {
+        duration: member.duration,
+        schedule: member.schedule,
+    };
+    let slot = calendar.memos().slot(plan.expertise_type);
+    let memo = if let Some(memo) = slot.get() {
+        memo
+    } else {
+        calendar.sheet()?;
+        plan.prepare(m);
+        let need = plan.need(m);
+        slot.get_or_init(|| DayMemo::build(key, &need, frames, plan.date(0)))
+    };
+    let offset = memo.offset(key, plan.date(0), plan.days)?;
+    Some((memo, offset))
 }

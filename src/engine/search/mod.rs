@@ -240,9 +240,10 @@ impl Searcher<'_, '_> {
         let start = first_free(&frame, spans, from, self.plan.grid)?;
         let member = &self.plan.members[computed.member];
         let visits = &bucket.visits[computed.visits.0..computed.visits.1];
+        let base_travel = self.plan.base_travel(computed.member);
         bucket.heap.push(Reverse(Entry {
             start,
-            travel: travel_after(visits, member.base_travel, start),
+            travel: travel_after(visits, base_travel, start),
             load: computed.load.unwrap_or(0),
             expert: u32::try_from(member.expert).unwrap_or(u32::MAX),
             exact: true,
