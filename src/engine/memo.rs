@@ -24,9 +24,9 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 
-use super::calendar::starting_in;
-use super::clock::{Frame, MINUS_INF, PLUS_INF, Pick};
-use super::day::{Need, Scratch, first_free};
+use super::calendar::Busy;
+use super::clock::{Frame, PLUS_INF, Pick};
+use super::day::{Need, first_free};
 use crate::domain::ExpertiseType;
 use crate::domain::expert::ExpertProfile;
 
@@ -67,34 +67,80 @@ pub(crate) struct DayMemo {
 impl DayMemo {
     /// The memo of `need`'s calendar for the dates of `frames` (consecutive, in order,
     /// from `first_date`); the request parts of `need` (window, place) are ignored.
+    ///
+    /// One sweep over the calendar, like [`Need::first_rough_days`]: cursors only move
+    /// forward from day to day, and each working range is cut by the day's obstacles in
+    /// the order they start, so no day sorts or searches anything.
     pub fn build(key: MemoKey, need: &Need, frames: &[Frame], first_date: NaiveDate) -> Self {
-        let open = Need {
-            place: None,
-            base_travel: None,
-            lo: MINUS_INF,
-            hi: PLUS_INF,
-            ..*need
-        };
-        let mut scratch = Scratch::default();
+        let (d, buffer) = (need.duration, i64::from(need.profile.buffer_minutes) * 60);
+        let (absences, appointments) = (need.sheet.absences, need.sheet.appointments);
+        let reach = need.sheet.reach;
+        let max_per_day = need.profile.max_appointments_per_day.map(usize::from);
         let mut spans = Vec::new();
-        let mut days = Vec::with_capacity(2 * frames.len());
+        let mut days = Vec::with_capacity(2 * frames.len() + 4 * frames.len());
+        // First absence and first appointment that can still be in the way on the day,
+        // and first appointment starting on or after the day.
+        let (mut a0, mut p0, mut t0) = (0, 0, 0);
         for frame in frames {
             let first = i64::try_from(spans.len()).unwrap_or(i64::MAX);
-            open.free_spans(frame, &mut scratch, &mut spans);
-            let weekday = chrono::Datelike::weekday(&frame.date());
-            let first_start = need
+            let ranges = need
                 .profile
                 .weekly_hours
-                .day(weekday)
+                .day(chrono::Datelike::weekday(&frame.date()));
+            let (day_from, day_to) = frame.span();
+            while appointments.get(t0).is_some_and(|a| a.start < day_from) {
+                t0 += 1;
+            }
+            let (mut t1, mut first_visit_end) = (t0, PLUS_INF);
+            while let Some(booked) = appointments.get(t1)
+                && booked.start < day_to
+            {
+                if booked.place.is_some() {
+                    first_visit_end = first_visit_end.min(booked.end);
+                }
+                t1 += 1;
+            }
+            let full = max_per_day.is_some_and(|max| t1 - t0 >= max);
+            t0 = t1;
+            let lowest = day_from.saturating_sub(reach.absence);
+            while absences.get(a0).is_some_and(|a| a.start < lowest) {
+                a0 += 1;
+            }
+            let lowest = day_from.saturating_sub(buffer + reach.appointment);
+            while appointments.get(p0).is_some_and(|a| a.start < lowest) {
+                p0 += 1;
+            }
+            if !full {
+                let obstacles = Obstacles {
+                    absences: &absences[a0..],
+                    appointments: &appointments[p0..],
+                    duration: d,
+                    buffer,
+                };
+                for range in ranges {
+                    let lo = frame.at(range.start(), Pick::Earliest).max(day_from);
+                    let hi = (frame.at(range.end(), Pick::Latest) - d).min(day_to - 1);
+                    obstacles.cut(lo, hi, &mut spans);
+                }
+            }
+            #[cfg(debug_assertions)]
+            {
+                let mut mine = spans[usize::try_from(first).unwrap_or(0)..].to_vec();
+                super::intervals::normalize(&mut mine);
+                let open = Need {
+                    place: None,
+                    base_travel: None,
+                    lo: super::clock::MINUS_INF,
+                    hi: PLUS_INF,
+                    ..*need
+                };
+                let mut theirs = Vec::new();
+                open.free_spans(frame, &mut super::day::Scratch::default(), &mut theirs);
+                assert_eq!(mine, theirs, "memo spans of {}", frame.date());
+            }
+            let first_start = ranges
                 .first()
                 .map_or(PLUS_INF, |range| frame.at(range.start(), Pick::Earliest));
-            let (from, to) = frame.span();
-            let first_visit_end = starting_in(need.sheet.appointments, from, to)
-                .iter()
-                .filter(|b| b.place.is_some())
-                .map(|b| b.end)
-                .min()
-                .unwrap_or(PLUS_INF);
             let end = i64::try_from(spans.len()).unwrap_or(i64::MAX);
             days.push((first, end));
             days.push((first_start, first_visit_end));
@@ -178,5 +224,66 @@ impl fmt::Debug for Memos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let made = self.0.iter().filter(|m| m.get().is_some()).count();
         write!(f, "Memos({made} made)")
+    }
+}
+
+/// The absences and appointments of a day, from the first that can still be in the way,
+/// sorted by start.
+struct Obstacles<'a> {
+    absences: &'a [Busy],
+    appointments: &'a [Busy],
+    duration: i64,
+    buffer: i64,
+}
+
+impl Obstacles<'_> {
+    /// Appends to `spans` the starts of `[lo, hi]` whose slot meets no obstacle: each
+    /// obstacle `[from, to)` (an appointment widened by the buffer) rules out the starts
+    /// of `[from - duration + 1, to - 1]`; those holes are taken in the order of their
+    /// first start, the two lists merged.
+    fn cut(&self, lo: i64, hi: i64, spans: &mut Vec<(i64, i64)>) {
+        if lo > hi {
+            return;
+        }
+        let (d, buffer) = (self.duration, self.buffer);
+        let (mut a, mut p) = (0, 0);
+        let mut cursor = lo;
+        loop {
+            let absence = self.absences.get(a).map(|b| (b.start, b.end));
+            let booked = self
+                .appointments
+                .get(p)
+                .map(|b| (b.start - buffer, b.end + buffer));
+            let (from, to) = match (absence, booked) {
+                (Some(x), Some(y)) if x.0 <= y.0 => {
+                    a += 1;
+                    x
+                }
+                (_, Some(y)) => {
+                    p += 1;
+                    y
+                }
+                (Some(x), None) => {
+                    a += 1;
+                    x
+                }
+                (None, None) => break,
+            };
+            let (first, last) = (from - d + 1, to - 1);
+            if first > hi {
+                break;
+            }
+            if from >= to || last < cursor {
+                continue;
+            }
+            if first > cursor {
+                spans.push((cursor, first - 1));
+            }
+            cursor = last + 1;
+            if cursor > hi {
+                return;
+            }
+        }
+        spans.push((cursor, hi));
     }
 }
