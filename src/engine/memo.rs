@@ -246,26 +246,26 @@ impl Obstacles<'_> {
             return;
         }
         let (d, buffer) = (self.duration, self.buffer);
-        let (mut a, mut p) = (0, 0);
+        let (mut next_absence, mut next_booked) = (0, 0);
         let mut cursor = lo;
         loop {
-            let absence = self.absences.get(a).map(|b| (b.start, b.end));
+            let absence = self.absences.get(next_absence).map(|b| (b.start, b.end));
             let booked = self
                 .appointments
-                .get(p)
+                .get(next_booked)
                 .map(|b| (b.start - buffer, b.end + buffer));
             let (from, to) = match (absence, booked) {
-                (Some(x), Some(y)) if x.0 <= y.0 => {
-                    a += 1;
-                    x
+                (Some(absence), Some(booked)) if absence.0 <= booked.0 => {
+                    next_absence += 1;
+                    absence
                 }
-                (_, Some(y)) => {
-                    p += 1;
-                    y
+                (_, Some(booked)) => {
+                    next_booked += 1;
+                    booked
                 }
-                (Some(x), None) => {
-                    a += 1;
-                    x
+                (Some(absence), None) => {
+                    next_absence += 1;
+                    absence
                 }
                 (None, None) => break,
             };
