@@ -272,9 +272,10 @@ pub struct ServerConfig {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub slot_ttl_secs: u64,
     /// How long slot searches reuse what they read from the database (the expert
-    /// directory's version, each expert's calendar), in milliseconds (0: read on every
-    /// search). Changes made through this instance are seen at once; through another
-    /// instance, within this delay.
+    /// directory's version, each expert's calendar), and protocol requests the Claims IA
+    /// client of their API key, in milliseconds (0: read on every request). Changes made
+    /// through this instance are seen at once; through another instance, within this
+    /// delay.
     #[arg(long, env = "CRENEAU_CALENDAR_CACHE_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub calendar_cache_ms: u64,

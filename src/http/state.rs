@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::auth::ApiClientCache;
 use super::calendars::CalendarCache;
 use super::directory::DirectoryCache;
 use super::protocol::slot_token::SlotSigner;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub jobs: Arc<Jobs>,
     /// Expert calendars for slot searches.
     pub calendars: Arc<CalendarCache>,
+    /// Claims IA clients, for API key checks.
+    pub api_clients: Arc<ApiClientCache>,
 }
 
 /// Failures allowed per client id before the token endpoint locks it out.
@@ -58,6 +61,7 @@ impl AppState {
                 config.calendar_cache_ms,
             ))),
             directory: Arc::new(DirectoryCache::default()),
+            api_clients: Arc::new(ApiClientCache::new(config.search_cache())),
             slots: Arc::new(SlotSigner::new(slot_key.as_bytes())),
             tokens: Arc::new(TokenKeys::new(
                 secret.as_bytes(),

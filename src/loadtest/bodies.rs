@@ -22,7 +22,12 @@ const ON_SITE: f64 = 0.7;
 
 /// A slot search body: on site around Paris (mostly) or by video, over the next 14 days.
 pub(super) fn search(rng: &mut SplitMix64) -> Value {
-    let now: DateTime<Utc> = Utc::now();
+    search_from(rng, 0)
+}
+
+/// [`search`] over the 14 days from `days_ahead` days from now.
+pub(super) fn search_from(rng: &mut SplitMix64, days_ahead: u32) -> Value {
+    let now: DateTime<Utc> = Utc::now() + chrono::Duration::days(i64::from(days_ahead));
     let mut body = json!({
         "insurer": "AXA",
         "insuredType": "PARTICULIER",

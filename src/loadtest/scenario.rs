@@ -131,9 +131,13 @@ impl<'a> Client<'a> {
     }
 
     /// `--mix book`: one search, then a booking of each slot it offered, so that bookings
-    /// are most of the requests; `None` once the run is over.
+    /// are most of the requests; `None` once the run is over. Each client searches its
+    /// own window (0 to 45 days ahead, by client) so that clients seldom chase the same
+    /// slots: the run measures bookings, not contention.
     async fn book_every_slot(&mut self) -> Option<()> {
-        let slots = self.search().await?;
+        let days_ahead = (self.index * 3 + u32::try_from(self.rng.below(3)).unwrap_or(0)) % 46;
+        let body = bodies::search_from(&mut self.rng, days_ahead);
+        let slots = self.search_body(&body).await?;
         for (n, slot) in slots.iter().enumerate() {
             let reference = format!(
                 "LT-{}-{}-{}-{n}",
@@ -150,12 +154,17 @@ impl<'a> Client<'a> {
     /// A slot search; `None` once the run is over.
     async fn search(&mut self) -> Option<Vec<Value>> {
         let body = bodies::search(&mut self.rng);
+        self.search_body(&body).await
+    }
+
+    /// The slot search `body`; `None` once the run is over.
+    async fn search_body(&mut self, body: &Value) -> Option<Vec<Value>> {
         let answer = self
             .call(
                 Operation::Search,
                 Method::POST,
                 "/v1/slot-searches",
-                Some(&body),
+                Some(body),
                 None,
             )
             .await?;

@@ -313,3 +313,33 @@ async fn a_new_expert_is_offered_at_once_here_and_within_the_delay_elsewhere() {
     tokio::time::sleep(std::time::Duration::from_millis(350)).await;
     assert_eq!(b.search(&key, body).await["eligibleExperts"], 1);
 }
+
+#[tokio::test]
+async fn an_api_client_removed_from_the_database_is_refused_within_the_cache_delay() {
+    let config = creneau::config::ServerConfig {
+        calendar_cache_ms: 300,
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(crate::helpers::fresh_db().await, config).await;
+    let key = app.api_key().await;
+    let body = search_body("VISIO", days_ahead(3), 1);
+    app.search(&key, body.clone()).await; // the client is now cached
+
+    let client_id = creneau::auth::api_key_client_id(&key).unwrap().to_owned();
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db.url)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM api_clients WHERE id = '{client_id}'"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let (status, problem) = app
+        .call("POST", "/v1/slot-searches", &key, Some(body))
+        .await;
+    assert_problem(status, &problem, 401, "unauthorized");
+}
