@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load runs of Créneau on this machine, for the README's performance figures.
 #
-#   scripts/load-runs.sh            # about 13 x DURATION seconds plus the release build
+#   scripts/load-runs.sh            # about 16 x DURATION seconds plus the release build
 #
 # Builds the release binary once, then, each time on a fresh database seeded with
 # `creneau seed` (EXPERTS synthetic experts), runs `creneau loadtest` (CLIENTS virtual
@@ -26,13 +26,17 @@
 # Only the processes this script starts are stopped (by PID), and the databases it
 # creates (creneau_load_*) are dropped at the end unless KEEP=1.
 #
-# Settings (environment): DURATION=30 CLIENTS=32 EXPERTS=1000 BASE_PORT=18080
+# Searches alone also run with FEW_CLIENTS clients: past the few needed to keep both cores
+# busy, more clients only queue (latency grows, throughput does not).
+#
+# Settings (environment): DURATION=30 CLIENTS=32 FEW_CLIENTS=8 EXPERTS=1000 BASE_PORT=18080
 #   PG_URL=postgres://postgres@127.0.0.1:5432 (server URL, no database) OUT=target/load-runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION="${DURATION:-30}"
 CLIENTS="${CLIENTS:-32}"
+FEW_CLIENTS="${FEW_CLIENTS:-8}"
 EXPERTS="${EXPERTS:-1000}"
 BASE_PORT="${BASE_PORT:-18080}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
@@ -132,6 +136,7 @@ CREDS="$(seed "$SQLITE")"
 start "$BASE_PORT" "$SQLITE"
 MIX=healthz load a-sqlite-healthz "$CREDS" "$BASE_PORT"
 MIX=search load a-sqlite-search "$CREDS" "$BASE_PORT"
+CLIENTS="$FEW_CLIENTS" MIX=search load a-sqlite-search-few "$CREDS" "$BASE_PORT"
 MIX=book load a-sqlite-book "$CREDS" "$BASE_PORT"
 load a-sqlite "$CREDS" "$BASE_PORT"
 stop "$BASE_PORT"
@@ -142,6 +147,7 @@ CREDS="$(seed "$DB")"
 start "$BASE_PORT" "$DB"
 MIX=healthz load b-postgres-healthz "$CREDS" "$BASE_PORT"
 MIX=search load b-postgres-search "$CREDS" "$BASE_PORT"
+CLIENTS="$FEW_CLIENTS" MIX=search load b-postgres-search-few "$CREDS" "$BASE_PORT"
 MIX=book load b-postgres-book "$CREDS" "$BASE_PORT"
 load b-postgres "$CREDS" "$BASE_PORT"
 stop "$BASE_PORT"
@@ -154,6 +160,7 @@ CREDS="$(seed "$DB")"
 for port in "${PORTS[@]}"; do start "$port" "$DB"; done
 MIX=healthz load c-postgres-x3-healthz "$CREDS" "${PORTS[@]}"
 MIX=search load c-postgres-x3-search "$CREDS" "${PORTS[@]}"
+CLIENTS="$FEW_CLIENTS" MIX=search load c-postgres-x3-search-few "$CREDS" "${PORTS[@]}"
 MIX=book load c-postgres-x3-book "$CREDS" "${PORTS[@]}"
 load c-postgres-x3 "$CREDS" "${PORTS[@]}"
 for port in "${PORTS[@]}"; do stop "$port"; done
