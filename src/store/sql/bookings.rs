@@ -221,6 +221,7 @@ impl Bookings for SqlStore {
         recheck: &Recheck,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), BookError> {
+        let _queued = self.booking_gates.enter(&a.expert_id).await;
         let mut tx = self.begin_write().await?;
         sqlx::query(self.lock_expert_sql())
             .bind(&a.expert_id)

@@ -8,6 +8,7 @@ mod bookings;
 mod catalog;
 mod documents;
 mod events;
+mod gates;
 pub use events::StoredEvent as Event;
 mod idempotency;
 mod lifecycle;
@@ -29,6 +30,8 @@ pub struct SqlStore {
     /// SQLite (see `sqlite::open`).
     writer: AnyPool,
     backend: Backend,
+    /// This instance's bookings, queued per expert before they take a connection.
+    booking_gates: std::sync::Arc<gates::Gates>,
 }
 
 impl SqlStore {
@@ -37,6 +40,7 @@ impl SqlStore {
             pool,
             writer,
             backend,
+            booking_gates: std::sync::Arc::default(),
         }
     }
 
