@@ -14,9 +14,10 @@
 # Then measures `pgbench`'s single-row INSERT rate on the same PostgreSQL server, the
 # reference for "bookings per second" in the README.
 #
-# Runs (a) to (c) first time `GET /healthz` alone, slot searches alone and bookings
-# (nearly) alone (same clients, same servers), then the full scenario, so search
-# throughput reads as a ratio to a trivial route and bookings compare with pgbench.
+# Runs (a) to (c) first time `GET /healthz` alone and slot searches alone (same clients,
+# same servers), then the full scenario, then bookings (nearly) alone, so search
+# throughput reads as a ratio to a trivial route and bookings compare with pgbench. The
+# booking run comes last: it fills calendars, which would change the scenario's.
 #
 # Every run ends with the invariant check (no overlapping CONFIRMED appointments, every
 # 201 booking present as last seen); the script fails if any run fails it.
@@ -137,8 +138,8 @@ start "$BASE_PORT" "$SQLITE"
 MIX=healthz load a-sqlite-healthz "$CREDS" "$BASE_PORT"
 MIX=search load a-sqlite-search "$CREDS" "$BASE_PORT"
 CLIENTS="$FEW_CLIENTS" MIX=search load a-sqlite-search-few "$CREDS" "$BASE_PORT"
-MIX=book load a-sqlite-book "$CREDS" "$BASE_PORT"
 load a-sqlite "$CREDS" "$BASE_PORT"
+MIX=book load a-sqlite-book "$CREDS" "$BASE_PORT"
 stop "$BASE_PORT"
 
 step "(b) one instance, PostgreSQL"
@@ -148,8 +149,8 @@ start "$BASE_PORT" "$DB"
 MIX=healthz load b-postgres-healthz "$CREDS" "$BASE_PORT"
 MIX=search load b-postgres-search "$CREDS" "$BASE_PORT"
 CLIENTS="$FEW_CLIENTS" MIX=search load b-postgres-search-few "$CREDS" "$BASE_PORT"
-MIX=book load b-postgres-book "$CREDS" "$BASE_PORT"
 load b-postgres "$CREDS" "$BASE_PORT"
+MIX=book load b-postgres-book "$CREDS" "$BASE_PORT"
 stop "$BASE_PORT"
 
 PORTS=("$BASE_PORT" "$((BASE_PORT + 1))" "$((BASE_PORT + 2))")
@@ -161,8 +162,8 @@ for port in "${PORTS[@]}"; do start "$port" "$DB"; done
 MIX=healthz load c-postgres-x3-healthz "$CREDS" "${PORTS[@]}"
 MIX=search load c-postgres-x3-search "$CREDS" "${PORTS[@]}"
 CLIENTS="$FEW_CLIENTS" MIX=search load c-postgres-x3-search-few "$CREDS" "${PORTS[@]}"
-MIX=book load c-postgres-x3-book "$CREDS" "${PORTS[@]}"
 load c-postgres-x3 "$CREDS" "${PORTS[@]}"
+MIX=book load c-postgres-x3-book "$CREDS" "${PORTS[@]}"
 for port in "${PORTS[@]}"; do stop "$port"; done
 
 step "(d) crash run: three instances, one killed -9 and restarted under load"
