@@ -188,6 +188,90 @@ fn convert(
     reach
 }
 
+/// Reads a calendar day after day, days in order: its cursors only move forward, so each
+/// entry is passed over once whatever the number of days.
+pub(crate) struct Sweep<'a> {
+    sheet: Sheet<'a>,
+    /// Buffer kept around appointments, in seconds.
+    buffer: i64,
+    /// First absence, and first appointment, that can still be in the way.
+    absence: usize,
+    appointment: usize,
+    /// First appointment starting on or after the last day looked at.
+    today: usize,
+}
+
+/// What of a calendar can matter on one day.
+pub(crate) struct DayEntries<'a> {
+    /// Absences from the first that can still be in the way, sorted by start.
+    pub absences: &'a [Busy],
+    /// Appointments from the first that can still be in the way once widened by the
+    /// buffer, sorted by start.
+    pub appointments: &'a [Busy],
+    /// Number of appointments starting on the day.
+    pub count: usize,
+    /// End of the first on-site appointment starting on the day (`PLUS_INF` when none).
+    pub first_visit_end: i64,
+}
+
+impl<'a> Sweep<'a> {
+    /// A sweep over `sheet`, appointments widened by `buffer` seconds.
+    pub fn new(sheet: Sheet<'a>, buffer: i64) -> Self {
+        Self {
+            sheet,
+            buffer,
+            absence: 0,
+            appointment: 0,
+            today: 0,
+        }
+    }
+
+    /// The entries that can matter on the day of instants `[day_from, day_to)`, which
+    /// must come after the days already asked for.
+    pub fn day(&mut self, (day_from, day_to): (i64, i64)) -> DayEntries<'a> {
+        let Sheet {
+            absences,
+            appointments,
+            reach,
+        } = self.sheet;
+        while appointments
+            .get(self.today)
+            .is_some_and(|a| a.start < day_from)
+        {
+            self.today += 1;
+        }
+        let (mut next, mut first_visit_end) = (self.today, super::clock::PLUS_INF);
+        while let Some(booked) = appointments.get(next)
+            && booked.start < day_to
+        {
+            if booked.place.is_some() {
+                first_visit_end = first_visit_end.min(booked.end);
+            }
+            next += 1;
+        }
+        let count = next - self.today;
+        self.today = next;
+        // Entries starting longer before the day than the longest one lasts are over.
+        let lowest = day_from.saturating_sub(reach.absence);
+        while absences.get(self.absence).is_some_and(|a| a.start < lowest) {
+            self.absence += 1;
+        }
+        let lowest = day_from.saturating_sub(self.buffer + reach.appointment);
+        while appointments
+            .get(self.appointment)
+            .is_some_and(|a| a.start < lowest)
+        {
+            self.appointment += 1;
+        }
+        DayEntries {
+            absences: &absences[self.absence..],
+            appointments: &appointments[self.appointment..],
+            count,
+            first_visit_end,
+        }
+    }
+}
+
 /// The entries that may end after `after` and that start before `before`, given the
 /// longest entry `reach`: a sub-slice to filter further.
 pub(crate) fn around<T: Span>(items: &[T], after: i64, before: i64, reach: i64) -> &[T] {

@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 
-use super::calendar::Busy;
+use super::calendar::{Busy, Sweep};
 use super::clock::{Frame, PLUS_INF, Pick};
 use super::day::{Need, first_free};
 use crate::domain::ExpertiseType;
@@ -73,14 +73,11 @@ impl DayMemo {
     /// the order they start, so no day sorts or searches anything.
     pub fn build(key: MemoKey, need: &Need, frames: &[Frame], first_date: NaiveDate) -> Self {
         let (d, buffer) = (need.duration, i64::from(need.profile.buffer_minutes) * 60);
-        let (absences, appointments) = (need.sheet.absences, need.sheet.appointments);
-        let reach = need.sheet.reach;
         let max_per_day = need.profile.max_appointments_per_day.map(usize::from);
         let mut spans = Vec::new();
-        let mut days = Vec::with_capacity(2 * frames.len() + 4 * frames.len());
-        // First absence and first appointment that can still be in the way on the day,
-        // and first appointment starting on or after the day.
-        let (mut a0, mut p0, mut t0) = (0, 0, 0);
+        // Two pairs per day, then room for a few spans each.
+        let mut days = Vec::with_capacity(6 * frames.len());
+        let mut sweep = Sweep::new(need.sheet, buffer);
         for frame in frames {
             let first = i64::try_from(spans.len()).unwrap_or(i64::MAX);
             let ranges = need
@@ -88,32 +85,11 @@ impl DayMemo {
                 .weekly_hours
                 .day(chrono::Datelike::weekday(&frame.date()));
             let (day_from, day_to) = frame.span();
-            while appointments.get(t0).is_some_and(|a| a.start < day_from) {
-                t0 += 1;
-            }
-            let (mut t1, mut first_visit_end) = (t0, PLUS_INF);
-            while let Some(booked) = appointments.get(t1)
-                && booked.start < day_to
-            {
-                if booked.place.is_some() {
-                    first_visit_end = first_visit_end.min(booked.end);
-                }
-                t1 += 1;
-            }
-            let full = max_per_day.is_some_and(|max| t1 - t0 >= max);
-            t0 = t1;
-            let lowest = day_from.saturating_sub(reach.absence);
-            while absences.get(a0).is_some_and(|a| a.start < lowest) {
-                a0 += 1;
-            }
-            let lowest = day_from.saturating_sub(buffer + reach.appointment);
-            while appointments.get(p0).is_some_and(|a| a.start < lowest) {
-                p0 += 1;
-            }
-            if !full {
+            let entries = sweep.day((day_from, day_to));
+            if max_per_day.is_none_or(|max| entries.count < max) {
                 let obstacles = Obstacles {
-                    absences: &absences[a0..],
-                    appointments: &appointments[p0..],
+                    absences: entries.absences,
+                    appointments: entries.appointments,
                     duration: d,
                     buffer,
                 };
@@ -143,7 +119,7 @@ impl DayMemo {
                 .map_or(PLUS_INF, |range| frame.at(range.start(), Pick::Earliest));
             let end = i64::try_from(spans.len()).unwrap_or(i64::MAX);
             days.push((first, end));
-            days.push((first_start, first_visit_end));
+            days.push((first_start, entries.first_visit_end));
         }
         let count = frames.len();
         days.extend_from_slice(&spans);

@@ -9,7 +9,7 @@
 
 use chrono::Weekday;
 
-use super::calendar::Busy;
+use super::calendar::{Busy, Sweep};
 use super::clock::{Frame, PLUS_INF, Pick};
 use super::day::Need;
 
@@ -27,55 +27,27 @@ impl Need<'_> {
         starts: &mut [i64],
     ) {
         let (d, buffer) = (self.duration, i64::from(self.profile.buffer_minutes) * 60);
-        let (absences, appointments) = (self.sheet.absences, self.sheet.appointments);
-        let reach = self.sheet.reach;
         let max_per_day = self.profile.max_appointments_per_day.map(usize::from);
-        // First absence and first appointment that can still be in the way on the day,
-        // and first appointment starting on or after the day.
-        let (mut a0, mut p0, mut t0) = (0, 0, 0);
+        let mut sweep = Sweep::new(self.sheet, buffer);
         for ((frame, &weekday), out) in frames.iter().zip(weekdays).zip(starts.iter_mut()) {
             *out = PLUS_INF;
             let ranges = self.profile.weekly_hours.day(weekday);
             let Some(first) = ranges.first() else {
                 continue;
             };
-            let (day_from, day_to) = frame.span();
-            while appointments.get(t0).is_some_and(|a| a.start < day_from) {
-                t0 += 1;
-            }
-            // The appointments starting today, and the first end of an on-site one.
-            let (mut t1, mut first_visit_end) = (t0, PLUS_INF);
-            while let Some(booked) = appointments.get(t1)
-                && booked.start < day_to
-            {
-                if booked.place.is_some() {
-                    first_visit_end = first_visit_end.min(booked.end);
-                }
-                t1 += 1;
-            }
-            let today = t1 - t0;
-            // The next day starts where this one ends.
-            t0 = t1;
-            if max_per_day.is_some_and(|max| today >= max) {
+            let (day_from, _) = frame.span();
+            let entries = sweep.day(frame.span());
+            if max_per_day.is_some_and(|max| entries.count >= max) {
                 continue;
             }
             let first_start = frame.at(first.start(), Pick::Earliest);
             let mut start = self.lo.max(first_start).max(day_from);
             if let Some(base) = self.base_travel {
-                start = start.max((first_start + base).min(first_visit_end));
-            }
-            // Entries starting longer before the day than the longest one lasts are over.
-            let lowest = day_from.saturating_sub(reach.absence);
-            while absences.get(a0).is_some_and(|a| a.start < lowest) {
-                a0 += 1;
-            }
-            let lowest = day_from.saturating_sub(buffer + reach.appointment);
-            while appointments.get(p0).is_some_and(|a| a.start < lowest) {
-                p0 += 1;
+                start = start.max((first_start + base).min(entries.first_visit_end));
             }
             let walk = Walk {
-                absences: &absences[a0..],
-                appointments: &appointments[p0..],
+                absences: entries.absences,
+                appointments: entries.appointments,
                 duration: d,
                 buffer,
             };
