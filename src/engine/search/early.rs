@@ -10,6 +10,7 @@
 //! [`Need::first_rough_days`]: crate::engine::day::Need
 
 use crate::engine::clock::{Frame, PLUS_INF};
+use crate::engine::day::Need;
 use crate::engine::memo::{DayMemo, MemoKey};
 use crate::engine::plan::Plan;
 
@@ -66,20 +67,11 @@ impl Early {
                 #[cfg(debug_assertions)]
                 {
                     let mut walked = vec![PLUS_INF; days];
-                    plan.prepare(m);
-                    let need = plan.need(m);
-                    debug_assert!(base <= need.base_travel, "the floor is a lower bound");
-                    let need = crate::engine::day::Need {
-                        base_travel: base,
-                        ..need
-                    };
-                    need.first_rough_days(frames, plan.weekdays(), plan.grid, &mut walked);
+                    walk(plan, m, frames, &mut walked);
                     assert_eq!(own, walked, "memo of member {m} from {}", plan.date(0));
                 }
             } else {
-                plan.prepare(m);
-                plan.need(m)
-                    .first_rough_days(frames, plan.weekdays(), plan.grid, &mut own);
+                walk(plan, m, frames, &mut own);
             }
             for (day, &start) in own.iter().enumerate() {
                 starts[day * members + m] = start;
@@ -87,6 +79,21 @@ impl Early {
         }
         self.starts = starts;
     }
+}
+
+/// The first rough starts of member `m` on every plan day, by walking its calendar; like
+/// the memo's, the trip from the base counts by its lower bound.
+fn walk(plan: &mut Plan, m: usize, frames: &[Frame], starts: &mut [i64]) {
+    plan.prepare(m);
+    let need = Need {
+        base_travel: plan.members[m].base_floor,
+        ..plan.need(m)
+    };
+    debug_assert!(
+        need.base_travel <= plan.base_travel(m),
+        "the floor is a lower bound"
+    );
+    need.first_rough_days(frames, plan.weekdays(), plan.grid, starts);
 }
 
 /// The memo of member `m`'s calendar for the plan's schedule and dates, made now if the
