@@ -12,21 +12,33 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
+/// A plan against `app`, seeded with `experts` synthetic experts.
+async fn plan(app: &TestApp, experts: usize, stop: Stop, clients: u32, mix: Mix) -> Plan {
+    let seeded = seed(app.store.as_ref(), experts, 3).await.unwrap();
+    Plan {
+        targets: vec![app.base.clone()],
+        api_key: seeded.api_key,
+        firm: (seeded.client_id, seeded.client_secret),
+        stop,
+        clients,
+        contested: 0.5,
+        seed: 1,
+        mix,
+    }
+}
+
 #[tokio::test]
 async fn a_short_load_test_books_slots_and_leaves_the_invariants_intact() {
     // Arrange
     let app = TestApp::spawn().await;
-    let seeded = seed(app.store.as_ref(), 30, 3).await.unwrap();
-    let plan = Plan {
-        targets: vec![app.base.clone()],
-        api_key: seeded.api_key,
-        firm: (seeded.client_id, seeded.client_secret),
-        stop: Stop::After(Duration::from_secs(2)),
-        clients: 4,
-        contested: 0.5,
-        seed: 1,
-        mix: Mix::Scenario,
-    };
+    let plan = plan(
+        &app,
+        30,
+        Stop::After(Duration::from_secs(2)),
+        4,
+        Mix::Scenario,
+    )
+    .await;
 
     // Act
     let report = run(&plan).await.unwrap();
@@ -117,17 +129,7 @@ fn a_load_test_against_another_machine_is_refused_without_opening_a_database() {
 #[tokio::test]
 async fn a_search_only_run_sends_nothing_but_searches() {
     let app = TestApp::spawn().await;
-    let seeded = seed(app.store.as_ref(), 20, 3).await.unwrap();
-    let plan = Plan {
-        targets: vec![app.base.clone()],
-        api_key: seeded.api_key,
-        firm: (seeded.client_id, seeded.client_secret),
-        stop: Stop::Requests(40),
-        clients: 2,
-        contested: 0.5,
-        seed: 1,
-        mix: Mix::Search,
-    };
+    let plan = plan(&app, 20, Stop::Requests(40), 2, Mix::Search).await;
     let report = run(&plan).await.unwrap();
     let text = report.to_text();
     assert_eq!(
@@ -147,17 +149,7 @@ async fn a_search_only_run_sends_nothing_but_searches() {
 #[tokio::test]
 async fn a_booking_run_books_the_slots_of_each_search() {
     let app = TestApp::spawn().await;
-    let seeded = seed(app.store.as_ref(), 20, 3).await.unwrap();
-    let plan = Plan {
-        targets: vec![app.base.clone()],
-        api_key: seeded.api_key,
-        firm: (seeded.client_id, seeded.client_secret),
-        stop: Stop::Requests(44),
-        clients: 1,
-        contested: 0.5,
-        seed: 1,
-        mix: Mix::Book,
-    };
+    let plan = plan(&app, 20, Stop::Requests(44), 1, Mix::Book).await;
     let report = run(&plan).await.unwrap();
     let text = report.to_text();
     let (searches, books) = (
