@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use super::calendar::{Busy, Calendar, Reach, Sheet};
 use super::clock::{Frame, local_date, week_span};
 use super::day::Need;
+use super::directory::Schedule;
 use super::query::Query;
 use super::travel::{Anchor, Unit};
 use super::window::Window;
@@ -30,6 +31,8 @@ pub(crate) struct Member<'a> {
     pub profile: &'a ExpertProfile,
     /// The expert's calendar.
     pub calendar: &'a Calendar,
+    /// What searches read of the expert's schedule (hours, base, fingerprint).
+    pub schedule: &'a Schedule,
     /// Index of the expert's time zone in the plan.
     pub zone: usize,
     /// Slot length in seconds.
@@ -38,8 +41,6 @@ pub(crate) struct Member<'a> {
     pub lo: i64,
     /// Latest start allowed.
     pub hi: i64,
-    /// The base, prepared for distances.
-    base: Option<Anchor>,
     /// Travel from the base to the place, in seconds (on site, with a base), once
     /// needed: see [`Plan::base_travel`].
     base_travel: OnceCell<Option<i64>>,
@@ -48,11 +49,6 @@ pub(crate) struct Member<'a> {
     pub base_floor: Option<i64>,
     /// Where the member's day windows start in the plan's list, once built.
     pub(super) windows: Option<usize>,
-    /// Per weekday from Monday, the start of the first working range and the end of the
-    /// last, in local minutes: what a lower bound needs, without reaching the profile.
-    pub hours: [Option<(u16, u16)>; 7],
-    /// Fingerprint of the schedule, for the calendar's memo.
-    pub schedule: u64,
     /// Where the calendar in seconds lies, once [`Plan::prepare`]d.
     sheet: Option<Stored>,
     week: Option<(i64, u32)>,
@@ -130,8 +126,7 @@ impl<'a> Plan<'a> {
             let schedule = directory.schedule(expert);
             let duration = schedule.duration(query.expertise_type);
             let (lo, hi) = (from.max(now + schedule.notice), to - duration);
-            let hours = schedule.hours;
-            if lo > hi || hours.iter().all(Option::is_none) {
+            if lo > hi || schedule.hours.iter().all(Option::is_none) {
                 continue;
             }
             let tz = schedule.tz;
@@ -143,17 +138,15 @@ impl<'a> Plan<'a> {
                 expert,
                 profile: &directory.expert(expert).profile,
                 calendar: calendar(expert),
+                schedule,
                 zone,
                 duration,
                 lo,
                 hi,
-                base: schedule.base,
                 base_travel: OnceCell::new(),
                 base_floor: schedule.base_unit.zip(unit).map(|(base, place)| {
                     i64::from(place.travel_minutes_floor(&base, settings)) * 60
                 }),
-                hours,
-                schedule: schedule.fingerprint,
                 windows: None,
                 sheet: None,
                 week: None,
@@ -303,7 +296,7 @@ impl<'a> Plan<'a> {
     pub fn base_travel(&self, m: usize) -> Option<i64> {
         let member = &self.members[m];
         *member.base_travel.get_or_init(|| {
-            let (base, place) = (member.base.as_ref()?, self.anchor.as_ref()?);
+            let (base, place) = (member.schedule.base.as_ref()?, self.anchor.as_ref()?);
             Some(i64::from(place.travel_minutes_to(base, self.settings)) * 60)
         })
     }

@@ -84,7 +84,7 @@ pub(super) fn lower_bound(
     weekday: usize,
     (from, to): (i64, i64),
 ) -> Option<i64> {
-    let (first, last) = member.hours[weekday]?;
+    let (first, last) = member.schedule.hours[weekday]?;
     let bound = frame.at(first, Pick::Earliest).max(member.lo).max(from);
     let latest = member
         .hi

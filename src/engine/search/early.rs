@@ -105,7 +105,7 @@ fn memo<'a>(plan: &mut Plan<'a>, m: usize, frames: &[Frame]) -> Option<(&'a DayM
     let calendar = member.calendar;
     let key = MemoKey {
         duration: member.duration,
-        schedule: member.schedule,
+        schedule: member.schedule.fingerprint,
     };
     let slot = calendar.memos().slot(plan.expertise_type);
     let memo = if let Some(memo) = slot.get() {
