@@ -107,7 +107,7 @@ stop() {
 seed() {
     local json
     json="$(timeout 600 "$BIN" seed --database-url "$1" --experts "$EXPERTS" --seed 1 --json)"
-    jq -r '"--api-key \(.apiKey) --client-id \(.clientId) --client-secret \(.clientSecret)"' <<<"$json"
+    jq -r '"--api-key=\(.apiKey) --client-id=\(.clientId) --client-secret=\(.clientSecret)"' <<<"$json"
 }
 
 # Runs the load test (NAME, credential flags, then the ports); records a failure.
