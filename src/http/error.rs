@@ -285,6 +285,7 @@ impl From<crate::store::BookError> for ApiError {
         match err {
             BookError::SlotUnavailable => Self::SlotUnavailable,
             BookError::AppointmentExists(id) => Self::AppointmentExists(id),
+            BookError::KeyTaken => Self::IdempotencyKeyInFlight,
             BookError::Store(err) => err.into(),
         }
     }

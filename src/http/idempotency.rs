@@ -129,6 +129,11 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Keys created before this instant (ms) have expired at `now`.
+pub fn expired_before_ms(now: chrono::DateTime<chrono::Utc>) -> i64 {
+    now.timestamp_millis() - ms(KEY_TTL)
+}
+
 /// Claims `key` for this request, waiting briefly for a duplicate in flight.
 pub async fn claim(
     state: &AppState,

@@ -86,9 +86,36 @@ pub enum BookError {
     /// The claim already has a CONFIRMED appointment.
     #[error("claim already booked as appointment {0}")]
     AppointmentExists(String),
+    /// A [`BookKey::Fresh`] key is already known: nothing was written. Claim it with
+    /// [`Bookings::idempotency_begin`] to learn whether to replay, refuse or wait.
+    #[error("the idempotency key is already known")]
+    KeyTaken,
     /// Storage failure.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The `Idempotency-Key` of a booking, and what the booking transaction records under it.
+#[derive(Clone, Copy)]
+pub enum BookKey<'a> {
+    /// Claimed beforehand with [`Bookings::idempotency_begin`]: the success answer is
+    /// recorded in the booking transaction (a refusal is the caller's to record).
+    Claimed(&'a IdempotencyRecord),
+    /// Not claimed yet: the booking transaction claims it, so a keyed booking costs one
+    /// transaction. It records `answer` on success, or `refusal(error)` when the slot is
+    /// no longer free or the claim already booked. A key already known (unexpired, in any
+    /// state) is left untouched and the booking ends in [`BookError::KeyTaken`].
+    Fresh {
+        /// The answer to a success.
+        answer: &'a IdempotencyRecord,
+        /// The request's fingerprint.
+        request_hash: &'a str,
+        /// Keys created before this instant (ms) are expired and may be replaced.
+        expired_before_ms: i64,
+        /// The answer to a refusal ([`BookError::SlotUnavailable`] or
+        /// [`BookError::AppointmentExists`]).
+        refusal: &'a (dyn Fn(&BookError) -> IdempotencyRecord + Send + Sync),
+    },
 }
 
 /// The response to keep for an idempotency key.
@@ -192,13 +219,13 @@ pub trait Bookings: Send + Sync + 'static {
     ) -> StoreResult<Vec<(String, Vec<Absence>, Vec<Busy>)>>;
 
     /// Writes a CONFIRMED appointment if `recheck` accepts the expert's schedule read in the
-    /// same transaction (which holds the expert's write lock). With `idempotency`, the key's
-    /// response is recorded in that transaction too.
+    /// same transaction (which holds the expert's write lock). With a `key`, the answer is
+    /// recorded under it in that transaction too (see [`BookKey`]).
     async fn book(
         &self,
         appointment: &Appointment,
         recheck: &Recheck,
-        idempotency: Option<&IdempotencyRecord>,
+        key: Option<BookKey<'_>>,
     ) -> Result<(), BookError>;
 
     /// An appointment booked by a protocol client.

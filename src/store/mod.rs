@@ -20,8 +20,8 @@ use crate::domain::expert::ExpertProfile;
 use crate::domain::firm::FirmProfile;
 
 pub use bookings::{
-    AbsenceOutcome, Appointment, AppointmentFilter, BookError, Bookings, Busy, DetailsEdit,
-    IdempotencyBegin, IdempotencyRecord, Move, Owner, Recheck, Schedule,
+    AbsenceOutcome, Appointment, AppointmentFilter, BookError, BookKey, Bookings, Busy,
+    DetailsEdit, IdempotencyBegin, IdempotencyRecord, Move, Owner, Recheck, Schedule,
 };
 pub use documents::{
     Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,

@@ -241,3 +241,66 @@ async fn twenty_identical_requests_with_one_key_book_once_and_replay_the_first_a
     assert_eq!(status, 422);
     assert!(text.contains("idempotency-key-reused"), "{text}");
 }
+
+#[tokio::test]
+async fn a_refused_booking_is_replayed_under_its_key() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("Cabinet").await;
+    let expert_id = app.expert(&token, open_expert("J. Martin")).await;
+    let key = app.api_key().await;
+    let slot = offer(
+        &app,
+        &key,
+        &expert_id,
+        days_ahead(3) + Duration::hours(9),
+        60,
+    )
+    .await;
+    let send = |idempotency_key: &'static str, claims_ia_ref: &'static str| {
+        let (app, key, slot) = (&app, &key, &slot);
+        async move {
+            let response = app
+                .http
+                .post(app.url("/v1/appointments"))
+                .bearer_auth(key)
+                .header("idempotency-key", idempotency_key)
+                .json(&json!({ "slotId": slot, "claimsIaRef": claims_ia_ref }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let replayed = response.headers().contains_key("idempotent-replayed");
+            (status, replayed, response.text().await.unwrap())
+        }
+    };
+    let (status, _, _) = send("first", "CIA-FIRST").await;
+    assert_eq!(status, 201);
+    let (status, replayed, refusal) = send("second", "CIA-SECOND").await;
+    assert_eq!((status, replayed), (409, false), "{refusal}");
+    assert!(refusal.contains("slot-unavailable"), "{refusal}");
+    // The first booking cancelled, the slot is free again: the key still answers its
+    // first outcome, byte for byte, and books nothing.
+    let (_, list) = app
+        .call("GET", "/v1/appointments?claimsIaRef=CIA-FIRST", &key, None)
+        .await;
+    let id = list["items"][0]["appointmentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/v1/appointments/{id}/cancellation"),
+            &key,
+            Some(json!({ "reason": "INSURED_REQUEST" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, replayed, again) = send("second", "CIA-SECOND").await;
+    assert_eq!((status, replayed), (409, true));
+    assert_eq!(again, refusal);
+    let (_, list) = app
+        .call("GET", "/v1/appointments?claimsIaRef=CIA-SECOND", &key, None)
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+}

@@ -18,7 +18,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiQuery, PageQuery, Paged, from_value};
 use crate::http::idempotency::{self, Captured};
 use crate::http::state::AppState;
-use crate::store::Appointment;
+use crate::store::{Appointment, BookError, BookKey};
 
 /// A booking (Etape 2).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -59,17 +59,44 @@ pub async fn book(
 ) -> ApiResult<Response> {
     let key = idempotency::key_of(&headers)?;
     let request: BookingRequest = from_value(body.clone())?;
+    let request_hash = key
+        .as_ref()
+        .map(|_| idempotency::fingerprint("POST", "/v1/appointments", &body));
+    if let (Some(key), Some(request_hash)) = (key.as_deref(), request_hash.as_deref()) {
+        // The common case, a key never seen: claimed and answered in the booking's own
+        // transaction. Anything else goes the general way below, which claims it first.
+        let keying = Keying::Fresh { key, request_hash };
+        if let Ok(captured) = book_once(&state, &client, &request, keying).await {
+            return Ok(captured.into_response(false));
+        }
+    }
     idempotency::run(
         &state,
         &client.id,
         key,
-        || idempotency::fingerprint("POST", "/v1/appointments", &body),
+        || request_hash.unwrap_or_default(),
         |key| {
             let (state, client, request) = (&state, &client, &request);
-            async move { book_once(state, client, request, key.as_deref()).await }
+            async move {
+                let keying = key.as_deref().map_or(Keying::None, Keying::Claimed);
+                book_once(state, client, request, keying).await
+            }
         },
     )
     .await
+}
+
+/// How a booking attempt treats the request's `Idempotency-Key`.
+#[derive(Debug, Clone, Copy)]
+enum Keying<'a> {
+    /// There is none.
+    None,
+    /// Claimed already: a success is recorded under it in the booking transaction.
+    Claimed(&'a str),
+    /// Not claimed yet: the booking transaction claims it (see [`BookKey::Fresh`]). `Ok`
+    /// is then an answer recorded under the key, a success or a refusal; `Err` an answer
+    /// that is not, the key left unclaimed.
+    Fresh { key: &'a str, request_hash: &'a str },
 }
 
 /// One booking attempt. A success is recorded under the idempotency key inside the booking
@@ -78,7 +105,7 @@ async fn book_once(
     state: &AppState,
     client: &ClaimsIaClient,
     request: &BookingRequest,
-    key: Option<&str>,
+    keying: Keying<'_>,
 ) -> Result<Captured, ApiError> {
     let now = Utc::now();
     let offer = verify_offer(state, client, &request.slot_id, now)?;
@@ -106,12 +133,26 @@ async fn book_once(
             ("etag".into(), view.etag()),
         ],
     );
+    let key = match keying {
+        Keying::None => None,
+        Keying::Claimed(key) | Keying::Fresh { key, .. } => Some(key),
+    };
     let record = key.map(|k| captured.record(&client.id, k));
+    let refusal = |err: &BookError| {
+        Captured::error(&refusal_error(err)).record(&client.id, key.unwrap_or_default())
+    };
+    let book_key = match (keying, record.as_ref()) {
+        (Keying::Claimed(_), Some(record)) => Some(BookKey::Claimed(record)),
+        (Keying::Fresh { request_hash, .. }, Some(answer)) => Some(BookKey::Fresh {
+            answer,
+            request_hash,
+            expired_before_ms: idempotency::expired_before_ms(now),
+            refusal: &refusal,
+        }),
+        _ => None,
+    };
     let recheck = recheck_for(offer, now, state.config.engine.settings());
-    let outcome = state
-        .store
-        .book(&appointment, &recheck, record.as_ref())
-        .await;
+    let outcome = state.store.book(&appointment, &recheck, book_key).await;
     // Booked, or refused because the time was taken: either way the cached calendar is old.
     state.calendars.invalidate(&appointment.expert_id);
     match outcome {
@@ -124,7 +165,20 @@ async fn book_once(
             );
             Ok(captured)
         }
+        Err(err @ (BookError::SlotUnavailable | BookError::AppointmentExists(_)))
+            if matches!(keying, Keying::Fresh { .. }) =>
+        {
+            Ok(Captured::error(&refusal_error(&err)))
+        }
         Err(err) => Err(err.into()),
+    }
+}
+
+/// The answer to a booking refused by the store (the slot taken, the claim booked).
+fn refusal_error(err: &BookError) -> ApiError {
+    match err {
+        BookError::AppointmentExists(id) => ApiError::AppointmentExists(id.clone()),
+        _ => ApiError::SlotUnavailable,
     }
 }
 

@@ -18,7 +18,7 @@ use super::{
 use crate::domain::appointment::{AppointmentStatus, Cancellation};
 use crate::domain::firm::NewAbsence;
 use crate::store::{
-    AbsenceOutcome, Appointment, AppointmentFilter, Backend, BookError, Bookings, Busy,
+    AbsenceOutcome, Appointment, AppointmentFilter, Backend, BookError, BookKey, Bookings, Busy,
     DetailsEdit, IdempotencyBegin, IdempotencyRecord, Move, Owner, Page, PageRequest, Recheck,
     Schedule, StoreError, StoreResult,
 };
@@ -29,7 +29,9 @@ fn booking_conflict(err: StoreError) -> BookError {
         StoreError::Conflict {
             constraint: "appointments_no_overlap",
         } => BookError::SlotUnavailable,
-        StoreError::Conflict { .. } => BookError::AppointmentExists(String::new()),
+        StoreError::Conflict {
+            constraint: "appointments_one_confirmed_per_ref",
+        } => BookError::AppointmentExists(String::new()),
         other => BookError::Store(other),
     }
 }
@@ -62,21 +64,31 @@ impl SqlStore {
         }
     }
 
+    /// The expert's profile and calendar around `[from, to)`, read in `tx`. With `lock`, the
+    /// expert's row is locked by the same read (on PostgreSQL; SQLite's write transaction
+    /// already excludes other writers), serialising bookings of this expert.
     pub(super) async fn schedule_in(
+        &self,
         tx: &mut sqlx::AnyConnection,
+        lock: bool,
         firm_id: &str,
         expert_id: &str,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Option<Schedule>> {
-        let Some(row) = sqlx::query(
-            "SELECT id, firm_id, profile, created_at, updated_at FROM experts
-             WHERE id = $1 AND firm_id = $2",
-        )
-        .bind(expert_id)
-        .bind(firm_id)
-        .fetch_optional(&mut *tx)
-        .await?
+        const EXPERT: &str = "SELECT id, firm_id, profile, created_at, updated_at FROM experts
+             WHERE id = $1 AND firm_id = $2";
+        const EXPERT_LOCKED: &str = "SELECT id, firm_id, profile, created_at, updated_at
+             FROM experts WHERE id = $1 AND firm_id = $2 FOR UPDATE";
+        let expert_sql = match self.backend {
+            Backend::Postgres if lock => EXPERT_LOCKED,
+            _ => EXPERT,
+        };
+        let Some(row) = sqlx::query(expert_sql)
+            .bind(expert_id)
+            .bind(firm_id)
+            .fetch_optional(&mut *tx)
+            .await?
         else {
             return Ok(None);
         };
@@ -111,6 +123,43 @@ impl SqlStore {
             absences,
             appointments,
         }))
+    }
+
+    /// The refusal of a booking whose insert broke a constraint (`refused`, with the
+    /// appointment already booked for its claim looked up), recorded under a
+    /// [`BookKey::Fresh`] key in a transaction of its own; `KeyTaken` if the key was
+    /// claimed meanwhile.
+    async fn refuse_after_conflict(
+        &self,
+        a: &Appointment,
+        key: Option<BookKey<'_>>,
+        refused: BookError,
+    ) -> Result<BookError, BookError> {
+        let mut tx = self.begin_write().await?;
+        let refused = match refused {
+            BookError::AppointmentExists(_) => BookError::AppointmentExists(
+                Self::confirmed_by_ref(&mut tx, &a.claims_ia_ref)
+                    .await?
+                    .unwrap_or_default(),
+            ),
+            other => other,
+        };
+        if let Some(BookKey::Fresh {
+            request_hash,
+            expired_before_ms,
+            refusal,
+            ..
+        }) = key
+        {
+            let record = refusal(&refused);
+            if !idempotency::claim_answered(&mut tx, &record, request_hash, expired_before_ms)
+                .await?
+            {
+                return Err(BookError::KeyTaken);
+            }
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(refused)
     }
 
     async fn confirmed_by_ref(
@@ -219,40 +268,49 @@ impl Bookings for SqlStore {
         &self,
         a: &Appointment,
         recheck: &Recheck,
-        idempotency: Option<&IdempotencyRecord>,
+        key: Option<BookKey<'_>>,
     ) -> Result<(), BookError> {
         let _queued = self.booking_gates.enter(&a.expert_id).await;
         let mut tx = self.begin_write().await?;
-        sqlx::query(self.lock_expert_sql())
-            .bind(&a.expert_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
+        if let Some(BookKey::Fresh {
+            answer,
+            request_hash,
+            expired_before_ms,
+            ..
+        }) = key
+            && !idempotency::claim_answered(&mut tx, answer, request_hash, expired_before_ms)
+                .await?
+        {
+            return Err(BookError::KeyTaken);
+        }
         let margin = Duration::days(SCHEDULE_MARGIN_DAYS);
-        let schedule = Self::schedule_in(
-            &mut tx,
-            &a.firm_id,
-            &a.expert_id,
-            a.start - margin,
-            a.end + margin,
-        )
-        .await?;
+        let schedule = self
+            .schedule_in(
+                &mut tx,
+                true,
+                &a.firm_id,
+                &a.expert_id,
+                a.start - margin,
+                a.end + margin,
+            )
+            .await?;
         if !schedule.as_ref().is_some_and(recheck) {
+            if let Some(BookKey::Fresh { refusal, .. }) = key {
+                idempotency::finish_key(&mut tx, &refusal(&BookError::SlotUnavailable)).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+            }
             return Err(BookError::SlotUnavailable);
         }
-        if let Some(existing) = Self::confirmed_by_ref(&mut tx, &a.claims_ia_ref).await? {
-            return Err(BookError::AppointmentExists(existing));
-        }
+        // The one-per-claim index and (on PostgreSQL) the overlap constraint have the last
+        // word; a violation aborts the transaction, so its refusal is recorded in another.
         if let Err(err) = Self::insert_appointment(&mut tx, a).await {
+            drop(tx);
             return Err(match booking_conflict(err) {
-                BookError::AppointmentExists(_) => {
-                    let existing = Self::confirmed_by_ref(&mut tx, &a.claims_ia_ref).await?;
-                    BookError::AppointmentExists(existing.unwrap_or_default())
-                }
-                other => other,
+                BookError::Store(err) => BookError::Store(err),
+                refused => self.refuse_after_conflict(a, key, refused).await?,
             });
         }
-        if let Some(record) = idempotency {
+        if let Some(BookKey::Claimed(record)) = key {
             idempotency::finish_key(&mut tx, record).await?;
         }
         tx.commit().await.map_err(StoreError::from)?;

@@ -115,6 +115,35 @@ pub(super) async fn abandon(pool: &AnyPool, client_id: &str, key: &str) -> Store
     Ok(())
 }
 
+/// Claims a key and records its answer at once, in the caller's transaction: `false`, and
+/// nothing written, when the key is already known and unexpired (created at or after
+/// `expired_before_ms`). An expired key is replaced.
+pub(super) async fn claim_answered(
+    conn: &mut sqlx::AnyConnection,
+    record: &IdempotencyRecord,
+    request_hash: &str,
+    expired_before_ms: i64,
+) -> StoreResult<bool> {
+    let written = sqlx::query(
+        "INSERT INTO idempotency_keys (client_id, key, request_hash, status, response, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (client_id, key) DO UPDATE SET request_hash = excluded.request_hash,
+             status = excluded.status, response = excluded.response,
+             created_at = excluded.created_at
+         WHERE idempotency_keys.created_at < $7",
+    )
+    .bind(&record.client_id)
+    .bind(&record.key)
+    .bind(request_hash)
+    .bind(i64::from(record.status))
+    .bind(&record.response)
+    .bind(now_ms())
+    .bind(expired_before_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(written.rows_affected() == 1)
+}
+
 /// Records the response of a key, in the caller's transaction or connection.
 pub(super) async fn finish_key(
     conn: &mut sqlx::AnyConnection,

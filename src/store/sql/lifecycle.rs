@@ -175,19 +175,21 @@ pub(super) async fn reschedule(
     }
     let before = (a.expert_id.clone(), a.start, a.end);
     let margin = Duration::days(SCHEDULE_MARGIN_DAYS);
-    let schedule = SqlStore::schedule_in(
-        &mut tx,
-        &to.firm_id,
-        &to.expert_id,
-        to.start - margin,
-        to.end + margin,
-    )
-    .await?
-    .map(|mut schedule| {
-        // The appointment being moved does not block its own new time.
-        schedule.appointments.retain(|busy| busy.id != a.id);
-        schedule
-    });
+    let schedule = store
+        .schedule_in(
+            &mut tx,
+            false,
+            &to.firm_id,
+            &to.expert_id,
+            to.start - margin,
+            to.end + margin,
+        )
+        .await?
+        .map(|mut schedule| {
+            // The appointment being moved does not block its own new time.
+            schedule.appointments.retain(|busy| busy.id != a.id);
+            schedule
+        });
     if !schedule.as_ref().is_some_and(recheck) {
         return Err(BookError::SlotUnavailable);
     }

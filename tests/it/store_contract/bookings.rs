@@ -288,6 +288,135 @@ async fn an_idempotency_key_is_started_once_then_replayed_or_refused() {
     }
 }
 
+fn answer(key: &str, status: u16, response: &str) -> store::IdempotencyRecord {
+    store::IdempotencyRecord {
+        client_id: "cia_1".into(),
+        key: key.into(),
+        status,
+        response: response.into(),
+    }
+}
+
+/// The refusal recorded by `fresh`: its status and the refusal's own name.
+fn refusal(err: &store::BookError) -> store::IdempotencyRecord {
+    let text = match err {
+        store::BookError::AppointmentExists(id) => format!("exists {id}"),
+        other => other.to_string(),
+    };
+    answer("", 409, &text)
+}
+
+/// A `BookKey::Fresh` for `answer`; keys created before `expired_before_ms` are expired.
+fn fresh<'a>(
+    answer: &'a store::IdempotencyRecord,
+    refusal: &'a (dyn Fn(&store::BookError) -> store::IdempotencyRecord + Send + Sync),
+    expired_before_ms: i64,
+) -> store::BookKey<'a> {
+    store::BookKey::Fresh {
+        answer,
+        request_hash: "h",
+        expired_before_ms,
+        refusal,
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_key_is_claimed_with_the_booking_and_answers_its_outcome() {
+    use store::{BookError, IdempotencyBegin};
+    for db in every_engine().await {
+        let store = store::open(&db.url).await.unwrap();
+        let (firm, expert) = firm_and_expert(store.as_ref()).await;
+        let live = Utc::now().timestamp_millis() - 86_400_000;
+        let done = |status: u16, response: &str| IdempotencyBegin::Done {
+            status,
+            response: response.into(),
+        };
+        let begin = |key: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .idempotency_begin("cia_1", key, "h", 86_400_000, 60_000)
+                    .await
+                    .unwrap()
+            }
+        };
+        // Booked: the key answers the success.
+        let ok = answer("k1", 201, "booked A");
+        let booked = store
+            .book(
+                &appointment(&firm, &expert, 0, 60, "A"),
+                &always,
+                Some(fresh(&ok, &refusal, live)),
+            )
+            .await;
+        assert!(booked.is_ok(), "{booked:?}");
+        assert_eq!(begin("k1").await, done(201, "booked A"));
+        // Refused by the re-check: the key answers the refusal, nothing is booked.
+        let refused_key = |err: &BookError| store::IdempotencyRecord {
+            key: "k2".into(),
+            ..refusal(err)
+        };
+        let ok2 = answer("k2", 201, "booked B");
+        let refused = store
+            .book(
+                &appointment(&firm, &expert, 120, 60, "B"),
+                &|_: &store::Schedule| false,
+                Some(fresh(&ok2, &refused_key, live)),
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(BookError::SlotUnavailable)),
+            "{refused:?}"
+        );
+        assert_eq!(
+            begin("k2").await,
+            done(409, &BookError::SlotUnavailable.to_string())
+        );
+        // Refused by the one-per-claim index (a transaction of its own records it).
+        let refused_key = |err: &BookError| store::IdempotencyRecord {
+            key: "k3".into(),
+            ..refusal(err)
+        };
+        let ok3 = answer("k3", 201, "booked A again");
+        let mut again = appointment(&firm, &expert, 240, 60, "A");
+        again.id = "appt-again".into();
+        let refused = store
+            .book(&again, &always, Some(fresh(&ok3, &refused_key, live)))
+            .await;
+        assert!(
+            matches!(&refused, Err(BookError::AppointmentExists(id)) if id == "appt-A"),
+            "{refused:?}"
+        );
+        assert_eq!(begin("k3").await, done(409, "exists appt-A"));
+        // A known key is left alone, and nothing is booked.
+        let other = answer("k1", 201, "booked C");
+        let taken = store
+            .book(
+                &appointment(&firm, &expert, 360, 60, "C"),
+                &always,
+                Some(fresh(&other, &refusal, live)),
+            )
+            .await;
+        assert!(matches!(taken, Err(BookError::KeyTaken)), "{taken:?}");
+        assert!(matches!(
+            store.firm_appointment(&firm, "appt-C").await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(begin("k1").await, done(201, "booked A"));
+        // An expired key is replaced.
+        let future = Utc::now().timestamp_millis() + 3_600_000;
+        let taken = store
+            .book(
+                &appointment(&firm, &expert, 360, 60, "C"),
+                &always,
+                Some(fresh(&other, &refusal, future)),
+            )
+            .await;
+        assert!(taken.is_ok(), "{taken:?}");
+        assert_eq!(begin("k1").await, done(201, "booked C"));
+    }
+}
+
 #[tokio::test]
 async fn the_catalog_version_moves_with_every_expert_change() {
     for db in every_engine().await {
