@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use super::clock::{DAY, instant};
 use super::day::Scratch;
 use super::plan::Plan;
+use super::window::narrow_to;
 
 /// Lists every free `(directory index, start)` pair, by expert then by start.
 pub(crate) fn enumerate(plan: &mut Plan) -> Vec<(usize, DateTime<Utc>)> {
@@ -19,22 +20,33 @@ pub(crate) fn enumerate(plan: &mut Plan) -> Vec<(usize, DateTime<Utc>)> {
     let mut known = None;
     for m in 0..plan.members.len() {
         let member = &plan.members[m];
-        let key = (member.zone, member.lo, member.hi);
+        let (key, expert) = ((member.zone, member.lo, member.hi), member.expert);
         let days = match &known {
             Some((k, days)) if *k == key => Range::clone(days),
             _ => {
                 let days = plan.zone_days(key.0, key.1, key.2);
+                for day in days.clone() {
+                    plan.zone_frame(key.0, day);
+                }
                 known = Some((key, days.clone()));
                 days
             }
         };
-        let expert = member.expert;
         plan.sweep_windows(m);
+        // From here on the plan is only read: one need per member, pointed at each day's
+        // entries in turn, and frames by reference (both are large to copy per day).
+        let plan = &*plan;
+        let mut need = plan.need(m);
+        let sheet = need.sheet;
         for day in days {
-            let frame = plan.frame(m, day);
-            let need = plan.day_need(m, day);
+            let (Some(frame), Some(window)) =
+                (plan.made_frame(key.0, day), plan.swept_window(m, day))
+            else {
+                continue;
+            };
+            narrow_to(&mut need, &sheet, window);
             spans.clear();
-            need.free_spans(&frame, &mut scratch, &mut spans);
+            need.free_spans(frame, &mut scratch, &mut spans);
             for &(from, to) in &spans {
                 frame.each_aligned(from, to, grid, |start| {
                     out.push((expert, instants.at(start)));
@@ -42,8 +54,9 @@ pub(crate) fn enumerate(plan: &mut Plan) -> Vec<(usize, DateTime<Utc>)> {
             }
         }
         if m == 0 {
-            // The first expert tells roughly how many pairs the others will have.
-            out.reserve(out.len() * plan.members.len());
+            // The first expert tells roughly how many pairs the others will have; a quarter
+            // more spares the copy of everything found so far when it had fewer than most.
+            out.reserve(out.len() * plan.members.len() * 5 / 4);
         }
     }
     out

@@ -244,6 +244,11 @@ impl<'a> Plan<'a> {
         frame
     }
 
+    /// The frame of plan day `day` in zone `zone`, if [`Plan::zone_frame`] made it.
+    pub fn made_frame(&self, zone: usize, day: usize) -> Option<&Frame> {
+        self.frames[zone * self.days + day].as_ref()
+    }
+
     /// Converts the calendar of member `m` to seconds, once, unless [`Calendar::new`]
     /// already did.
     pub fn prepare(&mut self, m: usize) {

@@ -53,6 +53,20 @@ pub(crate) fn fill(
     }
 }
 
+impl Plan<'_> {
+    /// The window of plan day `day` of member `m`, once [`Plan::sweep_windows`] found it.
+    pub fn swept_window(&self, m: usize, day: usize) -> Option<Window> {
+        self.members[m].windows.map(|base| self.windows[base + day])
+    }
+}
+
+/// Points `need` at the entries of `sheet` (its member's whole calendar) in `window`: a
+/// day's need, without building one per day.
+pub(crate) fn narrow_to<'a>(need: &mut Need<'a>, sheet: &Sheet<'a>, [a0, a1, p0, p1]: Window) {
+    need.sheet.absences = &sheet.absences[a0..a1];
+    need.sheet.appointments = &sheet.appointments[p0..p1];
+}
+
 /// `need` with only the calendar entries of `window`.
 pub(crate) fn narrow(mut need: Need<'_>, [a0, a1, p0, p1]: Window) -> Need<'_> {
     need.sheet.absences = &need.sheet.absences[a0..a1];
