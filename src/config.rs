@@ -172,6 +172,7 @@ pub enum Mix {
     /// Slot searches only.
     Search,
     /// One slot search, then a booking of every slot it offered: bookings alone, nearly.
+    /// Each client searches its own day by video, so clients do not chase the same slots.
     Book,
     /// `GET /healthz` only.
     Healthz,

@@ -49,6 +49,30 @@ pub(super) fn search_from(rng: &mut SplitMix64, days_ahead: u32) -> Value {
     body
 }
 
+/// `--mix book` clients share out the days ahead in this many lanes of [`LANE_DAYS`] days
+/// (see [`visio_lane`]).
+pub(super) const BOOKING_LANES: u32 = 30;
+/// Days of one booking lane.
+const LANE_DAYS: u32 = 2;
+
+/// A VISIO slot search over booking lane `lane`: the [`LANE_DAYS`] days from
+/// `1 + lane * LANE_DAYS` days from now. Every expert open to video can take it, and the
+/// windows of two lanes never meet.
+pub(super) fn visio_lane(lane: u32) -> Value {
+    let first = 1 + (lane % BOOKING_LANES) * LANE_DAYS;
+    let from: DateTime<Utc> = Utc::now() + chrono::Duration::days(i64::from(first));
+    json!({
+        "insurer": "AXA",
+        "insuredType": "PARTICULIER",
+        "claimType": "DDE",
+        "expertiseType": "VISIO",
+        "stake": { "total": 4200.00, "movable": 1200.00, "immovable": 3000.00 },
+        "from": from.to_rfc3339(),
+        "to": (from + chrono::Duration::days(i64::from(LANE_DAYS))).to_rfc3339(),
+        "maxSlots": 10
+    })
+}
+
 /// The booking an appointment body describes.
 pub(super) fn tracked(body: &Value) -> Option<Tracked> {
     let time = |field: &str| body[field].as_str()?.parse::<DateTime<FixedOffset>>().ok();

@@ -131,12 +131,12 @@ impl<'a> Client<'a> {
     }
 
     /// `--mix book`: one search, then a booking of each slot it offered, so that bookings
-    /// are most of the requests; `None` once the run is over. Each client searches its
-    /// own window (0 to 45 days ahead, by client) so that clients seldom chase the same
-    /// slots: the run measures bookings, not contention.
+    /// are most of the requests; `None` once the run is over. Each client searches its own
+    /// lane of days by video (up to [`bodies::BOOKING_LANES`] clients), so that no two
+    /// clients are offered the same slot: the run measures bookings, not contention (the
+    /// scenario measures that).
     async fn book_every_slot(&mut self) -> Option<()> {
-        let days_ahead = (self.index * 3 + u32::try_from(self.rng.below(3)).unwrap_or(0)) % 46;
-        let body = bodies::search_from(&mut self.rng, days_ahead);
+        let body = bodies::visio_lane(self.index);
         let slots = self.search_body(&body).await?;
         for (n, slot) in slots.iter().enumerate() {
             let reference = format!(
