@@ -15,6 +15,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::watch;
 
 use crate::engine::Calendar;
 use crate::store::{Store, StoreResult};
@@ -51,6 +52,44 @@ struct Inner {
     /// of that expert is not kept; other experts of the same load are. A stamp older than
     /// the time-to-live can go: a load begun before it would be expired already.
     stamps: HashMap<String, (u64, Instant)>,
+    /// Calendars a search is reading from the database, and how to learn that it is done
+    /// (`true` once its calendars are kept). Other searches wait for it instead of reading
+    /// them too: when many calendars expire together under load, every concurrent search
+    /// would otherwise read all of them at once.
+    loading: HashMap<String, watch::Receiver<bool>>,
+}
+
+/// Indexes of calendars another search is reading, each with the channel that tells when
+/// it is done.
+type Waits = Vec<(usize, watch::Receiver<bool>)>;
+
+/// Calendars one search reads itself, registered in [`Inner::loading`] until dropped.
+/// Dropped without [`Loading::done`] (a failed or abandoned read), its waiters see the
+/// channel closed and read the calendars themselves.
+struct Loading<'a> {
+    cache: &'a CalendarCache,
+    ids: Vec<String>,
+    done: watch::Sender<bool>,
+}
+
+impl Loading<'_> {
+    /// Tells the waiters the calendars are kept (or, for those invalidated meanwhile, not:
+    /// those they read themselves).
+    fn done(self) {
+        self.done.send_replace(true);
+    }
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.cache.write();
+        let ours = self.done.subscribe();
+        for id in &self.ids {
+            if inner.loading.get(id).is_some_and(|r| r.same_channel(&ours)) {
+                inner.loading.remove(id);
+            }
+        }
+    }
 }
 
 impl CalendarCache {
@@ -106,27 +145,93 @@ impl CalendarCache {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             for (i, id) in ids.iter().enumerate() {
                 match inner.entries.get(*id) {
-                    Some(c) if c.loaded.elapsed() < self.ttl && c.from <= from && to <= c.to => {
-                        found[i] = Some(Arc::clone(&c.calendar));
-                    }
+                    Some(c) if self.serves(c, from, to) => found[i] = Some(Arc::clone(&c.calendar)),
                     _ => missing.push(i),
                 }
             }
         }
-        if !missing.is_empty() {
-            let begun = self.begin_load();
-            let missing_ids: Vec<&str> = missing.iter().map(|&i| ids[i]).collect();
-            let calendars = load(store, &missing_ids, span_from, span_to).await?;
-            self.keep(
-                &begun,
-                (span_from, span_to),
-                missing_ids.iter().zip(&calendars),
-            );
-            for (&i, calendar) in missing.iter().zip(calendars) {
-                found[i] = Some(calendar);
+        if missing.is_empty() {
+            return Ok(found.into_iter().map(Option::unwrap_or_default).collect());
+        }
+        let span = (span_from, span_to);
+        let (mine, waits, loading) = self.share_out(ids, &missing);
+        self.load_and_keep(store, ids, &mine, span, &mut found)
+            .await?;
+        loading.done();
+        let mut again = Vec::new();
+        for (i, mut done) in waits {
+            // Err: the other search's read failed or was abandoned.
+            let _ = done.wait_for(|done| *done).await;
+            match self.fresh(ids[i], from, to) {
+                Some(calendar) => found[i] = Some(calendar),
+                None => again.push(i),
             }
         }
+        self.load_and_keep(store, ids, &again, span, &mut found)
+            .await?;
         Ok(found.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    /// The cached calendar of `id` if it is young enough and covers `[from, to)`.
+    fn fresh(&self, id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Arc<Calendar>> {
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let c = inner.entries.get(id)?;
+        self.serves(c, from, to).then(|| Arc::clone(&c.calendar))
+    }
+
+    /// Whether `c` is young enough and covers `[from, to)`.
+    fn serves(&self, c: &Cached, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+        c.loaded.elapsed() < self.ttl && c.from <= from && to <= c.to
+    }
+
+    /// Splits the `missing` indexes of `ids` into those this search reads (registered as
+    /// loading until the returned guard goes) and those another search is reading, with
+    /// the channel that tells when it is done.
+    fn share_out(&self, ids: &[&str], missing: &[usize]) -> (Vec<usize>, Waits, Loading<'_>) {
+        let (done, receiver) = watch::channel(false);
+        let (mut mine, mut waits) = (Vec::new(), Vec::new());
+        let mut inner = self.write();
+        for &i in missing {
+            if let Some(other) = inner.loading.get(ids[i]) {
+                waits.push((i, other.clone()));
+            } else {
+                inner.loading.insert(ids[i].to_owned(), receiver.clone());
+                mine.push(i);
+            }
+        }
+        let ids = mine.iter().map(|&i| ids[i].to_owned()).collect();
+        let loading = Loading {
+            cache: self,
+            ids,
+            done,
+        };
+        (mine, waits, loading)
+    }
+
+    /// Reads the calendars of `ids[i]` for each `i` of `which` over `span`, keeps them and
+    /// puts them in `found`.
+    async fn load_and_keep(
+        &self,
+        store: &dyn Store,
+        ids: &[&str],
+        which: &[usize],
+        span: (DateTime<Utc>, DateTime<Utc>),
+        found: &mut [Option<Arc<Calendar>>],
+    ) -> StoreResult<()> {
+        if which.is_empty() {
+            return Ok(());
+        }
+        let begun = self.begin_load();
+        let which_ids: Vec<&str> = which.iter().map(|&i| ids[i]).collect();
+        let calendars = load(store, &which_ids, span.0, span.1).await?;
+        self.keep(&begun, span, which_ids.iter().zip(&calendars));
+        for (&i, calendar) in which.iter().zip(calendars) {
+            found[i] = Some(calendar);
+        }
+        Ok(())
     }
 }
 
@@ -215,6 +320,37 @@ mod tests {
         assert_eq!(cached(&cache), ["before", "during", "untouched"]);
         cache.invalidate("before");
         assert_eq!(cached(&cache), ["during", "untouched"]);
+    }
+
+    #[tokio::test]
+    async fn a_search_waits_for_calendars_another_is_reading_instead_of_reading_them_too() {
+        let cache = CalendarCache::new(Duration::from_secs(60));
+        let now = Utc::now();
+        let span = (now, now + chrono::Duration::days(1));
+        let calendar = Arc::new(Calendar::default());
+        let ids = ["a", "b"];
+        let (mine, waits, first) = cache.share_out(&ids, &[0]);
+        assert_eq!((mine, waits.len()), (vec![0], 0));
+        let (mine, waits, second) = cache.share_out(&ids, &[0, 1]);
+        assert_eq!(mine, [1]);
+        let [(0, mut waiting_for_a)] = <[_; 1]>::try_from(waits).unwrap() else {
+            panic!("the second search should wait for \"a\"");
+        };
+        // The first search keeps what it read, then says so.
+        let begun = cache.begin_load();
+        cache.keep(&begun, span, [(&"a", &calendar)]);
+        first.done();
+        assert!(*waiting_for_a.wait_for(|done| *done).await.unwrap());
+        assert!(cache.fresh("a", span.0, span.1).is_some());
+        // A read abandoned (the search failed or went away): its waiters see the channel
+        // closed and nobody is reading the calendar any more.
+        let (mine, waits, _third) = cache.share_out(&ids, &[1]);
+        assert!(mine.is_empty());
+        drop(second);
+        let (_, mut waiting_for_b) = waits.into_iter().next().unwrap();
+        assert!(waiting_for_b.wait_for(|done| *done).await.is_err());
+        let (mine, waits, _fourth) = cache.share_out(&ids, &[1]);
+        assert_eq!((mine, waits.len()), (vec![1], 0));
     }
 
     #[test]
