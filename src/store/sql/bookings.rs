@@ -135,6 +135,10 @@ impl SqlStore {
         key: Option<BookKey<'_>>,
         refused: BookError,
     ) -> Result<BookError, BookError> {
+        let fresh = matches!(key, Some(BookKey::Fresh { .. }));
+        if !fresh && matches!(refused, BookError::SlotUnavailable) {
+            return Ok(refused);
+        }
         let mut tx = self.begin_write().await?;
         let refused = match refused {
             BookError::AppointmentExists(_) => BookError::AppointmentExists(
