@@ -36,7 +36,7 @@ impl DirectoryCache {
     /// The snapshot, checked against the database at most once per `max_age`: slot searches
     /// use it, so they do not read the version on every request. A catalogue change made
     /// through this instance ([`DirectoryCache::changed`]) is seen at once; one made through
-    /// another instance within `max_age`. Bookings use [`DirectoryCache::current`].
+    /// another instance within `max_age`. Bookings use [`DirectoryCache::holding`].
     pub async fn recent(&self, store: &dyn Store, max_age: Duration) -> StoreResult<Arc<Snapshot>> {
         let fresh_enough = self.checked.lock().is_ok_and(|c| {
             let (checked, changed) = *c;
@@ -48,6 +48,29 @@ impl DirectoryCache {
             }
         }
         self.current(store).await
+    }
+
+    /// The snapshot holding `expert_id`, and its index there: the [`recent`] one, or, when
+    /// it does not know the expert (created since, perhaps through another instance), the
+    /// [`current`] one. Bookings use it: what they take from the snapshot (the firm, the
+    /// names and time zone of the answer) is re-checked in their transaction, which reads
+    /// the expert's row itself, so a snapshot up to `max_age` old is as good as the latest.
+    ///
+    /// [`recent`]: DirectoryCache::recent
+    /// [`current`]: DirectoryCache::current
+    pub async fn holding(
+        &self,
+        store: &dyn Store,
+        max_age: Duration,
+        expert_id: &str,
+    ) -> StoreResult<(Arc<Snapshot>, Option<usize>)> {
+        let snapshot = self.recent(store, max_age).await?;
+        if let Some(index) = snapshot.directory.position(expert_id) {
+            return Ok((snapshot, Some(index)));
+        }
+        let snapshot = self.current(store).await?;
+        let index = snapshot.directory.position(expert_id);
+        Ok((snapshot, index))
     }
 
     /// Forgets when the version was checked: call after changing the catalogue.

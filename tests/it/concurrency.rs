@@ -304,3 +304,32 @@ async fn a_refused_booking_is_replayed_under_its_key() {
         .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn an_expert_created_through_another_instance_is_bookable_at_once() {
+    let db = crate::helpers::fresh_db().await;
+    let url = db.url.clone();
+    let one = TestApp::spawn_on(db).await;
+    let two = TestApp::spawn_on(TestDb::shared(&url)).await;
+    let (_, token) = one.firm("Cabinet").await;
+    one.expert(&token, open_expert("J. Martin")).await;
+    let key = one.api_key().await;
+    // Instance two reads the directory (a search), then an expert arrives through one:
+    // two's directory, checked at most once a second, does not know it yet.
+    let found = two
+        .search(&key, crate::helpers::search_body("VISIO", days_ahead(3), 2))
+        .await;
+    assert!(!found["slots"].as_array().unwrap().is_empty(), "{found}");
+    let newcomer = one.expert(&token, open_expert("A. Nouveau")).await;
+    let slot = offer(
+        &one,
+        &key,
+        &newcomer,
+        days_ahead(3) + Duration::hours(9),
+        60,
+    )
+    .await;
+    let (status, booked) = two.book(&key, &slot, "CIA-NEWCOMER").await;
+    assert_eq!(status, 201, "{booked}");
+    assert_eq!(booked["expert"]["id"], newcomer.as_str());
+}

@@ -109,11 +109,15 @@ async fn book_once(
 ) -> Result<Captured, ApiError> {
     let now = Utc::now();
     let offer = verify_offer(state, client, &request.slot_id, now)?;
-    let snapshot = state.directory.current(state.store.as_ref()).await?;
-    let index = snapshot
+    let (snapshot, index) = state
         .directory
-        .position(&offer.expert_id)
-        .ok_or(ApiError::SlotUnavailable)?;
+        .holding(
+            state.store.as_ref(),
+            state.config.search_cache(),
+            &offer.expert_id,
+        )
+        .await?;
+    let index = index.ok_or(ApiError::SlotUnavailable)?;
     let entry = snapshot.directory.expert(index);
     let appointment = new_appointment(&offer, request, &client.id, &snapshot.firm_ids[index], now)?;
     let expert = ExpertRef {

@@ -121,11 +121,15 @@ pub async fn reschedule(
         |_| async {
             let now = Utc::now();
             let offer = verify_offer(&state, &client, &request.slot_id, now)?;
-            let snapshot = state.directory.current(state.store.as_ref()).await?;
-            let index = snapshot
+            let (snapshot, index) = state
                 .directory
-                .position(&offer.expert_id)
-                .ok_or(ApiError::SlotUnavailable)?;
+                .holding(
+                    state.store.as_ref(),
+                    state.config.search_cache(),
+                    &offer.expert_id,
+                )
+                .await?;
+            let index = index.ok_or(ApiError::SlotUnavailable)?;
             let (start, end) = offer.times().ok_or(ApiError::InvalidSlot)?;
             let to = Move {
                 expert_id: offer.expert_id.clone(),
