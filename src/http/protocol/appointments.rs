@@ -1,6 +1,8 @@
 //! Etape 2: `POST /v1/appointments` (booking), `GET /v1/appointments/{id}`,
 //! `GET /v1/appointments?claimsIaRef=`.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -14,6 +16,7 @@ use super::views::{AppointmentView, ExpertRef};
 use crate::domain::appointment::{AppointmentStatus, Contact};
 use crate::domain::text::{FreeText, Reference};
 use crate::http::auth::ClaimsIaClient;
+use crate::http::directory::Snapshot;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiQuery, PageQuery, Paged, from_value};
 use crate::http::idempotency::{self, Captured};
@@ -108,16 +111,7 @@ async fn book_once(
     keying: Keying<'_>,
 ) -> Result<Captured, ApiError> {
     let now = Utc::now();
-    let offer = verify_offer(state, client, &request.slot_id, now)?;
-    let (snapshot, index) = state
-        .directory
-        .holding(
-            state.store.as_ref(),
-            state.config.search_cache(),
-            &offer.expert_id,
-        )
-        .await?;
-    let index = index.ok_or(ApiError::SlotUnavailable)?;
+    let (offer, snapshot, index) = offered(state, client, &request.slot_id, now).await?;
     let entry = snapshot.directory.expert(index);
     let appointment = new_appointment(&offer, request, &client.id, &snapshot.firm_ids[index], now)?;
     let expert = ExpertRef {
@@ -186,8 +180,29 @@ fn refusal_error(err: &BookError) -> ApiError {
     }
 }
 
+/// The offer behind a slot id made to this client, with the directory snapshot holding its
+/// expert and the expert's index there; or why not.
+pub(super) async fn offered(
+    state: &AppState,
+    client: &ClaimsIaClient,
+    slot_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(SlotOffer, Arc<Snapshot>, usize), ApiError> {
+    let offer = verify_offer(state, client, slot_id, now)?;
+    let (snapshot, index) = state
+        .directory
+        .holding(
+            state.store.as_ref(),
+            state.config.search_cache(),
+            &offer.expert_id,
+        )
+        .await?;
+    let index = index.ok_or(ApiError::SlotUnavailable)?;
+    Ok((offer, snapshot, index))
+}
+
 /// The offer behind a slot id made to this client, or why not.
-pub(super) fn verify_offer(
+fn verify_offer(
     state: &AppState,
     client: &ClaimsIaClient,
     slot_id: &str,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::appointments::{recheck_for, verify_offer, view_of};
+use super::appointments::{offered, recheck_for, view_of};
 use super::views::AppointmentView;
 use crate::domain::appointment::{Actor, Cancellation, CancellationReason, Contact};
 use crate::domain::text::{FreeText, Reference};
@@ -120,16 +120,7 @@ pub async fn reschedule(
         || idempotency::fingerprint("POST", &path, &body),
         |_| async {
             let now = Utc::now();
-            let offer = verify_offer(&state, &client, &request.slot_id, now)?;
-            let (snapshot, index) = state
-                .directory
-                .holding(
-                    state.store.as_ref(),
-                    state.config.search_cache(),
-                    &offer.expert_id,
-                )
-                .await?;
-            let index = index.ok_or(ApiError::SlotUnavailable)?;
+            let (offer, snapshot, index) = offered(&state, &client, &request.slot_id, now).await?;
             let (start, end) = offer.times().ok_or(ApiError::InvalidSlot)?;
             let to = Move {
                 expert_id: offer.expert_id.clone(),
