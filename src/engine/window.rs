@@ -68,9 +68,9 @@ pub(crate) fn narrow_to<'a>(need: &mut Need<'a>, sheet: &Sheet<'a>, [a0, a1, p0,
 }
 
 /// `need` with only the calendar entries of `window`.
-pub(crate) fn narrow(mut need: Need<'_>, [a0, a1, p0, p1]: Window) -> Need<'_> {
-    need.sheet.absences = &need.sheet.absences[a0..a1];
-    need.sheet.appointments = &need.sheet.appointments[p0..p1];
+pub(crate) fn narrow(mut need: Need<'_>, window: Window) -> Need<'_> {
+    let sheet = need.sheet;
+    narrow_to(&mut need, &sheet, window);
     need
 }
 

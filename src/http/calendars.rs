@@ -227,7 +227,7 @@ impl CalendarCache {
         let begun = self.begin_load();
         let which_ids: Vec<&str> = which.iter().map(|&i| ids[i]).collect();
         let calendars = load(store, &which_ids, span.0, span.1).await?;
-        self.keep(&begun, span, which_ids.iter().zip(&calendars));
+        self.keep(&begun, span, which_ids.iter().copied().zip(&calendars));
         for (&i, calendar) in which.iter().zip(calendars) {
             found[i] = Some(calendar);
         }
@@ -256,11 +256,11 @@ impl CalendarCache {
         &self,
         begun: &Begun,
         (from, to): (DateTime<Utc>, DateTime<Utc>),
-        loaded: impl IntoIterator<Item = (&'a &'a str, &'a Arc<Calendar>)>,
+        loaded: impl IntoIterator<Item = (&'a str, &'a Arc<Calendar>)>,
     ) {
         let mut inner = self.write();
         for (id, calendar) in loaded {
-            if inner.stamps.get(*id).is_some_and(|s| s.0 > begun.epoch) {
+            if inner.stamps.get(id).is_some_and(|s| s.0 > begun.epoch) {
                 continue;
             }
             let cached = Cached {
@@ -269,7 +269,7 @@ impl CalendarCache {
                 to,
                 calendar: Arc::clone(calendar),
             };
-            inner.entries.insert((*id).to_owned(), cached);
+            inner.entries.insert(id.to_owned(), cached);
         }
     }
 }
@@ -311,12 +311,12 @@ mod tests {
         cache.keep(
             &begun,
             span,
-            ids.iter().zip([&calendar, &calendar, &calendar]),
+            ids.into_iter().zip([&calendar, &calendar, &calendar]),
         );
         assert_eq!(cached(&cache), ["before", "untouched"]);
         // A later load keeps it; a change drops it again.
         let begun = cache.begin_load();
-        cache.keep(&begun, span, [(&"during", &calendar)]);
+        cache.keep(&begun, span, [("during", &calendar)]);
         assert_eq!(cached(&cache), ["before", "during", "untouched"]);
         cache.invalidate("before");
         assert_eq!(cached(&cache), ["during", "untouched"]);
@@ -338,7 +338,7 @@ mod tests {
         };
         // The first search keeps what it read, then says so.
         let begun = cache.begin_load();
-        cache.keep(&begun, span, [(&"a", &calendar)]);
+        cache.keep(&begun, span, [("a", &calendar)]);
         first.done();
         assert!(*waiting_for_a.wait_for(|done| *done).await.unwrap());
         assert!(cache.fresh("a", span.0, span.1).is_some());
