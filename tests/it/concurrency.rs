@@ -35,6 +35,29 @@ pub async fn offer(
     SlotSigner::new(secret.as_bytes()).sign(&offer)
 }
 
+/// A firm with one open expert, a Claims IA key, and an offer of that expert's hour at
+/// 09:00 UTC three days ahead.
+struct OneSlot {
+    token: String,
+    expert_id: String,
+    key: String,
+    slot: String,
+}
+
+async fn one_slot(app: &TestApp) -> OneSlot {
+    let (_, token) = app.firm("Cabinet").await;
+    let expert_id = app.expert(&token, open_expert("J. Martin")).await;
+    let key = app.api_key().await;
+    let start = days_ahead(3) + Duration::hours(9);
+    let slot = offer(app, &key, &expert_id, start, 60).await;
+    OneSlot {
+        token,
+        expert_id,
+        key,
+        slot,
+    }
+}
+
 fn statuses(results: &[(u16, Value)]) -> HashMap<u16, usize> {
     results.iter().fold(HashMap::new(), |mut m, (s, _)| {
         *m.entry(*s).or_default() += 1;
@@ -80,17 +103,12 @@ fn assert_no_overlap(mut intervals: Vec<(DateTime<Utc>, DateTime<Utc>)>) {
 #[tokio::test]
 async fn fifty_concurrent_bookings_of_one_slot_yield_exactly_one_appointment() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.firm("Cabinet").await;
-    let expert_id = app.expert(&token, open_expert("J. Martin")).await;
-    let key = app.api_key().await;
-    let slot = offer(
-        &app,
-        &key,
-        &expert_id,
-        days_ahead(3) + Duration::hours(9),
-        60,
-    )
-    .await;
+    let OneSlot {
+        token,
+        expert_id,
+        key,
+        slot,
+    } = one_slot(&app).await;
     let results = join_all((0..50).map(|i| {
         let (app, key, slot) = (&app, &key, &slot);
         async move { app.book(key, slot, &format!("CIA-{i}")).await }
@@ -179,17 +197,7 @@ async fn two_server_instances_on_one_database_never_double_book() {
 #[tokio::test]
 async fn twenty_identical_requests_with_one_key_book_once_and_replay_the_first_answer() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.firm("Cabinet").await;
-    let expert_id = app.expert(&token, open_expert("J. Martin")).await;
-    let key = app.api_key().await;
-    let slot = offer(
-        &app,
-        &key,
-        &expert_id,
-        days_ahead(3) + Duration::hours(9),
-        60,
-    )
-    .await;
+    let OneSlot { key, slot, .. } = one_slot(&app).await;
     let body =
         json!({ "slotId": slot, "claimsIaRef": "CIA-IDEM", "contact": { "name": "Mme Dupont" } });
     let send = |body: Value| {
@@ -245,17 +253,7 @@ async fn twenty_identical_requests_with_one_key_book_once_and_replay_the_first_a
 #[tokio::test]
 async fn a_refused_booking_is_replayed_under_its_key() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.firm("Cabinet").await;
-    let expert_id = app.expert(&token, open_expert("J. Martin")).await;
-    let key = app.api_key().await;
-    let slot = offer(
-        &app,
-        &key,
-        &expert_id,
-        days_ahead(3) + Duration::hours(9),
-        60,
-    )
-    .await;
+    let OneSlot { key, slot, .. } = one_slot(&app).await;
     let send = |idempotency_key: &'static str, claims_ia_ref: &'static str| {
         let (app, key, slot) = (&app, &key, &slot);
         async move {
