@@ -1,40 +1,25 @@
-//! Bookings, calendars and appointment reads; absences and idempotency keys live in their
-//! own modules.
+//! Bookings, calendars and appointment reads; the booking transaction, absences and
+//! idempotency keys live in their own modules.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::rows::{
-    APPOINTMENT_COLUMNS, IN_CHUNK, SCHEDULE_MARGIN_DAYS, appointment_from_row, busy_from_row,
-    placeholders,
+    APPOINTMENT_COLUMNS, IN_CHUNK, appointment_from_row, busy_from_row, placeholders,
 };
 use super::{
-    SqlStore, absence_from_row, absences, events, expert_from_row, idempotency, lifecycle,
-    on_constraint, paginate, to_json,
+    SqlStore, absence_from_row, absences, booking, events, idempotency, lifecycle, paginate,
 };
 use crate::domain::appointment::{AppointmentStatus, Cancellation};
 use crate::domain::firm::NewAbsence;
 use crate::store::{
     AbsenceOutcome, Appointment, AppointmentFilter, Backend, BookError, BookKey, Bookings, Busy,
     DetailsEdit, IdempotencyBegin, IdempotencyRecord, Move, Owner, Page, PageRequest, Recheck,
-    Schedule, StoreError, StoreResult,
+    StoreError, StoreResult,
 };
-
-/// Maps the overlap and one-per-claim rules to booking errors.
-fn booking_conflict(err: StoreError) -> BookError {
-    match err {
-        StoreError::Conflict {
-            constraint: "appointments_no_overlap",
-        } => BookError::SlotUnavailable,
-        StoreError::Conflict {
-            constraint: "appointments_one_confirmed_per_ref",
-        } => BookError::AppointmentExists(String::new()),
-        other => BookError::Store(other),
-    }
-}
 
 impl SqlStore {
     /// One appointment whose `owner_column` (a constant column name) is `owner`.
@@ -62,156 +47,6 @@ impl SqlStore {
             // BEGIN IMMEDIATE already holds the database write lock.
             Backend::Sqlite => "SELECT id FROM experts WHERE id = $1",
         }
-    }
-
-    /// The expert's profile and calendar around `[from, to)`, read in `tx`. With `lock`, the
-    /// expert's row is locked by the same read (on PostgreSQL; SQLite's write transaction
-    /// already excludes other writers), serialising bookings of this expert.
-    pub(super) async fn schedule_in(
-        &self,
-        tx: &mut sqlx::AnyConnection,
-        lock: bool,
-        firm_id: &str,
-        expert_id: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> StoreResult<Option<Schedule>> {
-        const EXPERT: &str = "SELECT id, firm_id, profile, created_at, updated_at FROM experts
-             WHERE id = $1 AND firm_id = $2";
-        const EXPERT_LOCKED: &str = "SELECT id, firm_id, profile, created_at, updated_at
-             FROM experts WHERE id = $1 AND firm_id = $2 FOR UPDATE";
-        let expert_sql = match self.backend {
-            Backend::Postgres if lock => EXPERT_LOCKED,
-            _ => EXPERT,
-        };
-        let Some(row) = sqlx::query(expert_sql)
-            .bind(expert_id)
-            .bind(firm_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let expert = expert_from_row(&row)?;
-        let absences = sqlx::query(
-            "SELECT id, expert_id, start_at, end_at, reason, created_at FROM absences
-             WHERE expert_id = $1 AND end_at > $2 AND start_at < $3 ORDER BY start_at",
-        )
-        .bind(expert_id)
-        .bind(from.timestamp_millis())
-        .bind(to.timestamp_millis())
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(absence_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-        let appointments = sqlx::query(
-            "SELECT id, start_at, end_at, lat, lon FROM appointments
-             WHERE expert_id = $1 AND status = 'CONFIRMED' AND end_at > $2 AND start_at < $3
-             ORDER BY start_at",
-        )
-        .bind(expert_id)
-        .bind(from.timestamp_millis())
-        .bind(to.timestamp_millis())
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(busy_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Some(Schedule {
-            expert,
-            absences,
-            appointments,
-        }))
-    }
-
-    /// The refusal of a booking whose insert broke a constraint (`refused`, with the
-    /// appointment already booked for its claim looked up), recorded under a
-    /// [`BookKey::Fresh`] key in a transaction of its own; `KeyTaken` if the key was
-    /// claimed meanwhile.
-    async fn refuse_after_conflict(
-        &self,
-        a: &Appointment,
-        key: Option<BookKey<'_>>,
-        refused: BookError,
-    ) -> Result<BookError, BookError> {
-        let fresh = matches!(key, Some(BookKey::Fresh { .. }));
-        if !fresh && matches!(refused, BookError::SlotUnavailable) {
-            return Ok(refused);
-        }
-        let mut tx = self.begin_write().await?;
-        let refused = match refused {
-            BookError::AppointmentExists(_) => BookError::AppointmentExists(
-                Self::confirmed_by_ref(&mut tx, &a.claims_ia_ref)
-                    .await?
-                    .unwrap_or_default(),
-            ),
-            other => other,
-        };
-        if let Some(BookKey::Fresh {
-            request_hash,
-            expired_before_ms,
-            refusal,
-            ..
-        }) = key
-        {
-            let record = refusal(&refused);
-            if !idempotency::claim_answered(&mut tx, &record, request_hash, expired_before_ms)
-                .await?
-            {
-                return Err(BookError::KeyTaken);
-            }
-        }
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(refused)
-    }
-
-    async fn confirmed_by_ref(
-        tx: &mut sqlx::AnyConnection,
-        claims_ia_ref: &str,
-    ) -> StoreResult<Option<String>> {
-        let row = sqlx::query(
-            "SELECT id FROM appointments WHERE claims_ia_ref = $1 AND status = 'CONFIRMED'",
-        )
-        .bind(claims_ia_ref)
-        .fetch_optional(&mut *tx)
-        .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
-    }
-
-    async fn insert_appointment(tx: &mut sqlx::AnyConnection, a: &Appointment) -> StoreResult<()> {
-        let geo = a.place.as_ref().and_then(|p| p.geo);
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO appointments ({APPOINTMENT_COLUMNS}, lat, lon)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                     CAST($19 AS DOUBLE PRECISION), CAST($20 AS DOUBLE PRECISION))"
-        )))
-        .bind(&a.id)
-        .bind(&a.firm_id)
-        .bind(&a.expert_id)
-        .bind(&a.client_id)
-        .bind(a.status.as_str())
-        .bind(a.version)
-        .bind(a.start.timestamp_millis())
-        .bind(a.end.timestamp_millis())
-        .bind(a.mode.as_str())
-        .bind(a.expertise_type.as_str())
-        .bind(a.place.as_ref().map(to_json).transpose()?)
-        .bind(&a.claims_ia_ref)
-        .bind(a.claim_ref.clone())
-        .bind(a.contact.as_ref().map(to_json).transpose()?)
-        .bind(a.comment.clone())
-        .bind(a.cancellation.as_ref().map(to_json).transpose()?)
-        .bind(a.created_at.timestamp_millis())
-        .bind(a.updated_at.timestamp_millis())
-        // As text: sqlx's Any driver binds a NULL f64 as FLOAT4 on PostgreSQL, which then
-        // breaks the cached statement for the next non-NULL f64 on that connection.
-        .bind(geo.map(|g| g.lat().to_string()))
-        .bind(geo.map(|g| g.lon().to_string()))
-        .execute(&mut *tx)
-        .await
-        .map_err(on_constraint)?;
-        Ok(())
     }
 }
 
@@ -274,51 +109,7 @@ impl Bookings for SqlStore {
         recheck: &Recheck,
         key: Option<BookKey<'_>>,
     ) -> Result<(), BookError> {
-        let _queued = self.booking_gates.enter(&a.expert_id).await;
-        let mut tx = self.begin_write().await?;
-        if let Some(BookKey::Fresh {
-            answer,
-            request_hash,
-            expired_before_ms,
-            ..
-        }) = key
-            && !idempotency::claim_answered(&mut tx, answer, request_hash, expired_before_ms)
-                .await?
-        {
-            return Err(BookError::KeyTaken);
-        }
-        let margin = Duration::days(SCHEDULE_MARGIN_DAYS);
-        let schedule = self
-            .schedule_in(
-                &mut tx,
-                true,
-                &a.firm_id,
-                &a.expert_id,
-                a.start - margin,
-                a.end + margin,
-            )
-            .await?;
-        if !schedule.as_ref().is_some_and(recheck) {
-            if let Some(BookKey::Fresh { refusal, .. }) = key {
-                idempotency::finish_key(&mut tx, &refusal(&BookError::SlotUnavailable)).await?;
-                tx.commit().await.map_err(StoreError::from)?;
-            }
-            return Err(BookError::SlotUnavailable);
-        }
-        // The one-per-claim index and (on PostgreSQL) the overlap constraint have the last
-        // word; a violation aborts the transaction, so its refusal is recorded in another.
-        if let Err(err) = Self::insert_appointment(&mut tx, a).await {
-            drop(tx);
-            return Err(match booking_conflict(err) {
-                BookError::Store(err) => BookError::Store(err),
-                refused => self.refuse_after_conflict(a, key, refused).await?,
-            });
-        }
-        if let Some(BookKey::Claimed(record)) = key {
-            idempotency::finish_key(&mut tx, record).await?;
-        }
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(())
+        booking::book(self, a, recheck, key).await
     }
 
     async fn client_appointment(&self, client_id: &str, id: &str) -> StoreResult<Appointment> {

@@ -4,6 +4,7 @@
 //! and `postgres.rs` and is reached through [`SqlStore::backend`].
 
 mod absences;
+mod booking;
 mod bookings;
 mod catalog;
 mod documents;
