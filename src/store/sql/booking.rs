@@ -77,6 +77,25 @@ pub(super) async fn book(
     Ok(())
 }
 
+/// The rows of `sql` for one expert over `[from, to)` (its parameters, the instants in
+/// milliseconds), each mapped by `map`.
+async fn rows_around<T>(
+    conn: &mut sqlx::AnyConnection,
+    sql: &'static str,
+    (expert_id, from, to): (&str, DateTime<Utc>, DateTime<Utc>),
+    map: fn(&sqlx::any::AnyRow) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    sqlx::query(sql)
+        .bind(expert_id)
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(map)
+        .collect()
+}
+
 impl SqlStore {
     /// The expert's profile and calendar around `[from, to)`, read in `tx`. With `lock`, the
     /// expert's row is locked by the same read (on PostgreSQL; SQLite's write transaction
@@ -107,31 +126,23 @@ impl SqlStore {
             return Ok(None);
         };
         let expert = expert_from_row(&row)?;
-        let absences = sqlx::query(
+        let absences = rows_around(
+            tx,
             "SELECT id, expert_id, start_at, end_at, reason, created_at FROM absences
              WHERE expert_id = $1 AND end_at > $2 AND start_at < $3 ORDER BY start_at",
+            (expert_id, from, to),
+            absence_from_row,
         )
-        .bind(expert_id)
-        .bind(from.timestamp_millis())
-        .bind(to.timestamp_millis())
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(absence_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-        let appointments = sqlx::query(
+        .await?;
+        let appointments = rows_around(
+            tx,
             "SELECT id, start_at, end_at, lat, lon FROM appointments
              WHERE expert_id = $1 AND status = 'CONFIRMED' AND end_at > $2 AND start_at < $3
              ORDER BY start_at",
+            (expert_id, from, to),
+            busy_from_row,
         )
-        .bind(expert_id)
-        .bind(from.timestamp_millis())
-        .bind(to.timestamp_millis())
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(busy_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
+        .await?;
         Ok(Some(Schedule {
             expert,
             absences,
