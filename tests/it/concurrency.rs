@@ -158,12 +158,17 @@ async fn overlapping_slots_of_one_expert_are_never_both_booked_and_adjacent_ones
     assert_eq!((a.0, b.0), (201, 201), "{a:?} {b:?}");
 }
 
-#[tokio::test]
-async fn two_server_instances_on_one_database_never_double_book() {
+/// Two server instances on one fresh database.
+async fn two_instances() -> (TestApp, TestApp) {
     let db = crate::helpers::fresh_db().await;
     let url = db.url.clone();
     let one = TestApp::spawn_on(db).await;
-    let two = TestApp::spawn_on(TestDb::shared(&url)).await;
+    (one, TestApp::spawn_on(TestDb::shared(&url)).await)
+}
+
+#[tokio::test]
+async fn two_server_instances_on_one_database_never_double_book() {
+    let (one, two) = two_instances().await;
     let (_, token) = one.firm("Cabinet").await;
     let expert_id = one.expert(&token, open_expert("J. Martin")).await;
     let key = one.api_key().await;
@@ -305,10 +310,7 @@ async fn a_refused_booking_is_replayed_under_its_key() {
 
 #[tokio::test]
 async fn an_expert_created_through_another_instance_is_bookable_at_once() {
-    let db = crate::helpers::fresh_db().await;
-    let url = db.url.clone();
-    let one = TestApp::spawn_on(db).await;
-    let two = TestApp::spawn_on(TestDb::shared(&url)).await;
+    let (one, two) = two_instances().await;
     let (_, token) = one.firm("Cabinet").await;
     one.expert(&token, open_expert("J. Martin")).await;
     let key = one.api_key().await;
