@@ -49,17 +49,14 @@ pub(super) fn search_from(rng: &mut SplitMix64, days_ahead: u32) -> Value {
     body
 }
 
-/// `--mix book` clients share out the days ahead in this many lanes of [`LANE_DAYS`] days
-/// (see [`visio_lane`]).
-pub(super) const BOOKING_LANES: u32 = 30;
-/// Days of one booking lane.
+/// Days of one `--mix book` lane (see [`visio_lane`]).
 const LANE_DAYS: u32 = 2;
 
 /// A VISIO slot search over booking lane `lane`: the [`LANE_DAYS`] days from
 /// `1 + lane * LANE_DAYS` days from now. Every expert open to video can take it, and the
 /// windows of two lanes never meet.
 pub(super) fn visio_lane(lane: u32) -> Value {
-    let first = 1 + (lane % BOOKING_LANES) * LANE_DAYS;
+    let first = 1 + lane * LANE_DAYS;
     let from: DateTime<Utc> = Utc::now() + chrono::Duration::days(i64::from(first));
     json!({
         "insurer": "AXA",

@@ -37,6 +37,8 @@ impl Answer {
 pub(super) struct Client<'a> {
     shared: &'a Shared,
     index: u32,
+    /// `--mix book`: the lane of days it books in now.
+    lane: u32,
     rng: SplitMix64,
     rounds: u64,
     /// Its figures.
@@ -51,6 +53,7 @@ impl<'a> Client<'a> {
         Self {
             shared,
             index,
+            lane: index,
             rng: SplitMix64::new(stream),
             rounds: 0,
             recorder: Recorder::default(),
@@ -132,12 +135,16 @@ impl<'a> Client<'a> {
 
     /// `--mix book`: one search, then a booking of each slot it offered, so that bookings
     /// are most of the requests; `None` once the run is over. Each client searches its own
-    /// lane of days by video (up to [`bodies::BOOKING_LANES`] clients), so that no two
-    /// clients are offered the same slot: the run measures bookings, not contention (the
-    /// scenario measures that).
+    /// lane of days by video, so that no two clients are offered the same slot: the run
+    /// measures bookings, not contention (the scenario measures that). When its lane is
+    /// full, it moves to its next one (client `i` of `n` owns lanes `i`, `i + n`, `i + 2n`…),
+    /// so a run never runs out of free slots.
     async fn book_every_slot(&mut self) -> Option<()> {
-        let body = bodies::visio_lane(self.index);
+        let body = bodies::visio_lane(self.lane);
         let slots = self.search_body(&body).await?;
+        if slots.is_empty() {
+            self.lane += self.shared.clients;
+        }
         for (n, slot) in slots.iter().enumerate() {
             let reference = format!(
                 "LT-{}-{}-{}-{n}",
