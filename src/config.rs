@@ -50,6 +50,16 @@ pub struct Cli {
     /// Database: a SQLite path (`sqlite:PATH`, `sqlite://PATH`), or `postgres://...`.
     #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_URL, hide_env_values = true)]
     pub database_url: String,
+    /// Most bookings written in one shared transaction when they arrive together (group
+    /// commit); 1 writes each booking in a transaction of its own.
+    #[arg(long, global = true, env = "CRENEAU_BOOKING_BATCH", default_value_t = 32,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub booking_batch: u16,
+    /// Most such shared booking transactions at once, per instance (PostgreSQL; SQLite
+    /// has one writer).
+    #[arg(long, global = true, env = "CRENEAU_BOOKING_GROUPS", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub booking_groups: u16,
     /// Log format.
     #[arg(
         long,
@@ -172,7 +182,8 @@ pub enum Mix {
     /// Slot searches only.
     Search,
     /// One slot search, then a booking of every slot it offered: bookings alone, nearly.
-    /// Each client searches its own day by video, so clients do not chase the same slots.
+    /// Each client searches its own days by video, so clients do not chase the same slots,
+    /// and moves on to further days when those are full.
     Book,
     /// `GET /healthz` only.
     Healthz,

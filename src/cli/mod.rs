@@ -23,7 +23,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Loadtest(args) => return loadtest(&args, cli.json).await,
         command => command,
     };
-    let store = store::open(&cli.database_url)
+    let options = store::StoreOptions {
+        booking_batch: usize::from(cli.booking_batch),
+        booking_groups: usize::from(cli.booking_groups),
+    };
+    let store = store::open_with(&cli.database_url, &options)
         .await
         .context("cannot open the database")?;
     match command {

@@ -1,6 +1,8 @@
 //! Appointments and everything that must be consistent with them: bookings, absences over
 //! booked time, idempotency keys, events.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -220,11 +222,12 @@ pub trait Bookings: Send + Sync + 'static {
 
     /// Writes a CONFIRMED appointment if `recheck` accepts the expert's schedule read in the
     /// same transaction (which holds the expert's write lock). With a `key`, the answer is
-    /// recorded under it in that transaction too (see [`BookKey`]).
+    /// recorded under it in that transaction too (see [`BookKey`]). Concurrent bookings
+    /// may share that transaction (and its commit); each gets its own verdict.
     async fn book(
         &self,
         appointment: &Appointment,
-        recheck: &Recheck,
+        recheck: Arc<Recheck>,
         key: Option<BookKey<'_>>,
     ) -> Result<(), BookError>;
 

@@ -233,13 +233,37 @@ pub trait Catalog: Send + Sync + 'static {
     ) -> StoreResult<()>;
 }
 
+/// Storage settings beyond the database's URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Most bookings written in one shared transaction when they arrive together (1:
+    /// each booking in a transaction of its own).
+    pub booking_batch: usize,
+    /// Most such transactions at once (PostgreSQL; SQLite has one writer).
+    pub booking_groups: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            booking_batch: 32,
+            booking_groups: 2,
+        }
+    }
+}
+
 /// Opens the database named by `url` (`sqlite:`/`sqlite://` path or `postgres://`), creating
 /// a SQLite file if missing, and runs the pending migrations.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    open_with(url, &StoreOptions::default()).await
+}
+
+/// [`open`] with these settings.
+pub async fn open_with(url: &str, options: &StoreOptions) -> anyhow::Result<Arc<dyn Store>> {
     let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        postgres::open(url).await?
+        postgres::open(url, options).await?
     } else {
-        sqlite::open(url).await?
+        sqlite::open(url, options).await?
     };
     Ok(Arc::new(store))
 }

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 
-use super::{Backend, SqlStore, migrate};
+use super::{Backend, SqlStore, StoreOptions, migrate};
 
 /// Statement that opens a write transaction.
 pub(crate) const BEGIN_WRITE: &str = "BEGIN";
 
 /// Connects to a PostgreSQL database and migrates it.
-pub async fn open(url: &str) -> anyhow::Result<SqlStore> {
+pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<SqlStore> {
     sqlx::any::install_default_drivers();
     let pool = AnyPoolOptions::new()
         .max_connections(16)
@@ -19,5 +19,10 @@ pub async fn open(url: &str) -> anyhow::Result<SqlStore> {
         .connect(url)
         .await?;
     migrate::run(&pool, Backend::Postgres).await?;
-    Ok(SqlStore::new(pool.clone(), pool, Backend::Postgres))
+    Ok(SqlStore::new(
+        pool.clone(),
+        pool,
+        Backend::Postgres,
+        options,
+    ))
 }

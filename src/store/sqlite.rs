@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 
-use super::{Backend, SqlStore, migrate};
+use super::{Backend, SqlStore, StoreOptions, migrate};
 
 /// The database used when none is configured.
 pub const DEFAULT_URL: &str = "sqlite:./creneau.db";
@@ -38,7 +38,7 @@ pub fn normalize_url(url: &str) -> String {
 /// for the one connection, in order, replaces the busy handler's sleep-and-retry (up to
 /// 100 ms a turn) among writers, and keeps writers waiting for the lock from holding the
 /// connections readers need.
-pub async fn open(url: &str) -> anyhow::Result<SqlStore> {
+pub async fn open(url: &str, settings: &StoreOptions) -> anyhow::Result<SqlStore> {
     sqlx::any::install_default_drivers();
     let url = normalize_url(url);
     let pool = options(8).connect(&url).await?;
@@ -46,7 +46,7 @@ pub async fn open(url: &str) -> anyhow::Result<SqlStore> {
     pool.execute("PRAGMA journal_mode = WAL").await?;
     migrate::run(&pool, Backend::Sqlite).await?;
     let writer = options(1).connect(&url).await?;
-    Ok(SqlStore::new(pool, writer, Backend::Sqlite))
+    Ok(SqlStore::new(pool, writer, Backend::Sqlite, settings))
 }
 
 fn options(connections: u32) -> AnyPoolOptions {

@@ -149,8 +149,8 @@ async fn book_once(
         }),
         _ => None,
     };
-    let recheck = recheck_for(offer, now, state.config.engine.settings());
-    let outcome = state.store.book(&appointment, &recheck, book_key).await;
+    let recheck = Arc::new(recheck_for(offer, now, state.config.engine.settings()));
+    let outcome = state.store.book(&appointment, recheck, book_key).await;
     // Booked, or refused because the time was taken: either way the cached calendar is old.
     state.calendars.invalidate(&appointment.expert_id);
     match outcome {

@@ -1,12 +1,17 @@
 //! The booking transaction: the expert's row locked with its profile read, the calendar
 //! re-checked, the appointment written, and the answer recorded under the request's
-//! Idempotency-Key, all in one.
+//! Idempotency-Key, all in one — shared by the bookings that arrive together (see
+//! [`super::batch`]), or of one booking alone.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::rows::{APPOINTMENT_COLUMNS, SCHEDULE_MARGIN_DAYS, busy_from_row};
-use super::{SqlStore, absence_from_row, expert_from_row, idempotency, on_constraint, to_json};
+use super::batch::{FreshKey, Job, Verdict};
+use super::rows::{APPOINTMENT_COLUMNS, SCHEDULE_MARGIN_DAYS};
+use super::spans::{self, Span};
+use super::{SqlStore, expert_from_row, idempotency, on_constraint, to_json};
 use crate::store::{
     Appointment, Backend, BookError, BookKey, Recheck, Schedule, StoreError, StoreResult,
 };
@@ -24,8 +29,58 @@ fn booking_conflict(err: StoreError) -> BookError {
     }
 }
 
-/// See [`crate::store::Bookings::book`].
+/// See [`crate::store::Bookings::book`]: in a group transaction with the bookings that
+/// arrive at the same time (see [`super::batch`]), or alone when the group cannot decide it.
 pub(super) async fn book(
+    store: &SqlStore,
+    a: &Appointment,
+    recheck: Arc<Recheck>,
+    key: Option<BookKey<'_>>,
+) -> Result<(), BookError> {
+    let grouped = match (&store.batcher, key) {
+        (Some(batcher), None) => Some((batcher, None)),
+        (
+            Some(batcher),
+            Some(BookKey::Fresh {
+                answer,
+                request_hash,
+                expired_before_ms,
+                refusal,
+            }),
+        ) => Some((
+            batcher,
+            Some(FreshKey {
+                answer: answer.clone(),
+                request_hash: request_hash.to_owned(),
+                expired_before_ms,
+                refusal: refusal(&BookError::SlotUnavailable),
+            }),
+        )),
+        // A key claimed beforehand (rare: a retry) goes alone.
+        _ => None,
+    };
+    if let Some((batcher, fresh)) = grouped {
+        let job = Job {
+            appointment: a.clone(),
+            recheck: Arc::clone(&recheck),
+            key: fresh,
+        };
+        match batcher.submit(job).await {
+            Verdict::Booked => return Ok(()),
+            Verdict::Refused => return Err(BookError::SlotUnavailable),
+            Verdict::KeyTaken => return Err(BookError::KeyTaken),
+            Verdict::Failed(err) => return Err(BookError::Store(err)),
+            Verdict::Alone => {}
+        }
+    }
+    book_alone(store, a, &*recheck, key).await
+}
+
+/// One booking in a transaction of its own: the expert's row locked with its profile read,
+/// then a fresh key claimed (the order the group transaction takes its locks in, so the
+/// two never wait for each other crosswise), the calendar re-checked, the appointment
+/// written and the answer recorded.
+async fn book_alone(
     store: &SqlStore,
     a: &Appointment,
     recheck: &Recheck,
@@ -33,16 +88,6 @@ pub(super) async fn book(
 ) -> Result<(), BookError> {
     let _queued = store.booking_gates.enter(&a.expert_id).await;
     let mut tx = store.begin_write().await?;
-    if let Some(BookKey::Fresh {
-        answer,
-        request_hash,
-        expired_before_ms,
-        ..
-    }) = key
-        && !idempotency::claim_answered(&mut tx, answer, request_hash, expired_before_ms).await?
-    {
-        return Err(BookError::KeyTaken);
-    }
     let margin = Duration::days(SCHEDULE_MARGIN_DAYS);
     let schedule = store
         .schedule_in(
@@ -54,6 +99,16 @@ pub(super) async fn book(
             a.end + margin,
         )
         .await?;
+    if let Some(BookKey::Fresh {
+        answer,
+        request_hash,
+        expired_before_ms,
+        ..
+    }) = key
+        && !idempotency::claim_answered(&mut tx, answer, request_hash, expired_before_ms).await?
+    {
+        return Err(BookError::KeyTaken);
+    }
     if !schedule.as_ref().is_some_and(recheck) {
         if let Some(BookKey::Fresh { refusal, .. }) = key {
             idempotency::finish_key(&mut tx, &refusal(&BookError::SlotUnavailable)).await?;
@@ -75,25 +130,6 @@ pub(super) async fn book(
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
-}
-
-/// The rows of `sql` for one expert over `[from, to)` (its parameters, the instants in
-/// milliseconds), each mapped by `map`.
-async fn rows_around<T>(
-    conn: &mut sqlx::AnyConnection,
-    sql: &'static str,
-    (expert_id, from, to): (&str, DateTime<Utc>, DateTime<Utc>),
-    map: fn(&sqlx::any::AnyRow) -> StoreResult<T>,
-) -> StoreResult<Vec<T>> {
-    sqlx::query(sql)
-        .bind(expert_id)
-        .bind(from.timestamp_millis())
-        .bind(to.timestamp_millis())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(map)
-        .collect()
 }
 
 impl SqlStore {
@@ -126,23 +162,15 @@ impl SqlStore {
             return Ok(None);
         };
         let expert = expert_from_row(&row)?;
-        let absences = rows_around(
-            tx,
-            "SELECT id, expert_id, start_at, end_at, reason, created_at FROM absences
-             WHERE expert_id = $1 AND end_at > $2 AND start_at < $3 ORDER BY start_at",
-            (expert_id, from, to),
-            absence_from_row,
-        )
-        .await?;
-        let appointments = rows_around(
-            tx,
-            "SELECT id, start_at, end_at, lat, lon FROM appointments
-             WHERE expert_id = $1 AND status = 'CONFIRMED' AND end_at > $2 AND start_at < $3
-             ORDER BY start_at",
-            (expert_id, from, to),
-            busy_from_row,
-        )
-        .await?;
+        let span = Span {
+            e: expert_id,
+            f: from.timestamp_millis(),
+            t: to.timestamp_millis(),
+        };
+        let (absences, appointments) = spans::calendars(tx, self.backend, &[span])
+            .await?
+            .remove(expert_id)
+            .unwrap_or_default();
         Ok(Some(Schedule {
             expert,
             absences,

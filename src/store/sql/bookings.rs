@@ -1,18 +1,13 @@
 //! Bookings, calendars and appointment reads; the booking transaction, absences and
 //! idempotency keys live in their own modules.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
-use super::rows::{
-    APPOINTMENT_COLUMNS, IN_CHUNK, appointment_from_row, busy_from_row, placeholders,
-};
-use super::{
-    SqlStore, absence_from_row, absences, booking, events, idempotency, lifecycle, paginate,
-};
+use super::rows::{APPOINTMENT_COLUMNS, appointment_from_row};
+use super::spans::{self, Span};
+use super::{SqlStore, absences, booking, events, idempotency, lifecycle, paginate};
 use crate::domain::appointment::{AppointmentStatus, Cancellation};
 use crate::domain::firm::NewAbsence;
 use crate::store::{
@@ -58,46 +53,14 @@ impl Bookings for SqlStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<(String, Vec<crate::store::Absence>, Vec<Busy>)>> {
-        let mut by_id: HashMap<&str, (Vec<_>, Vec<_>)> = expert_ids
-            .iter()
-            .map(|id| (*id, (Vec::new(), Vec::new())))
-            .collect();
-        for chunk in expert_ids.chunks(IN_CHUNK) {
-            let list = placeholders(3, chunk.len());
-            let mut absences = sqlx::query(AssertSqlSafe(format!(
-                "SELECT id, expert_id, start_at, end_at, reason, created_at FROM absences
-                 WHERE end_at > $1 AND start_at < $2 AND expert_id IN ({list}) ORDER BY start_at"
-            )))
-            .bind(from.timestamp_millis())
-            .bind(to.timestamp_millis());
-            let mut busy = sqlx::query(AssertSqlSafe(format!(
-                "SELECT id, expert_id, start_at, end_at, lat, lon FROM appointments
-                 WHERE status = 'CONFIRMED' AND end_at > $1 AND start_at < $2
-                   AND expert_id IN ({list}) ORDER BY start_at"
-            )))
-            .bind(from.timestamp_millis())
-            .bind(to.timestamp_millis());
-            for id in chunk {
-                absences = absences.bind(*id);
-                busy = busy.bind(*id);
-            }
-            for row in absences.fetch_all(&self.pool).await? {
-                let absence = absence_from_row(&row)?;
-                if let Some(entry) = by_id.get_mut(absence.expert_id.as_str()) {
-                    entry.0.push(absence);
-                }
-            }
-            for row in busy.fetch_all(&self.pool).await? {
-                let expert_id: String = row.try_get("expert_id")?;
-                if let Some(entry) = by_id.get_mut(expert_id.as_str()) {
-                    entry.1.push(busy_from_row(&row)?);
-                }
-            }
-        }
+        let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
+        let spans: Vec<Span<'_>> = expert_ids.iter().map(|&e| Span { e, f, t }).collect();
+        let mut conn = self.pool.acquire().await?;
+        let mut read = spans::calendars(&mut conn, self.backend, &spans).await?;
         Ok(expert_ids
             .iter()
             .map(|id| {
-                let (absences, busy) = by_id.remove(id).unwrap_or_default();
+                let (absences, busy) = read.remove(*id).unwrap_or_default();
                 ((*id).to_owned(), absences, busy)
             })
             .collect())
@@ -106,7 +69,7 @@ impl Bookings for SqlStore {
     async fn book(
         &self,
         a: &Appointment,
-        recheck: &Recheck,
+        recheck: std::sync::Arc<Recheck>,
         key: Option<BookKey<'_>>,
     ) -> Result<(), BookError> {
         booking::book(self, a, recheck, key).await

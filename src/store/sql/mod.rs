@@ -4,6 +4,7 @@
 //! and `postgres.rs` and is reached through [`SqlStore::backend`].
 
 mod absences;
+mod batch;
 mod booking;
 mod bookings;
 mod catalog;
@@ -14,13 +15,14 @@ pub use events::StoredEvent as Event;
 mod idempotency;
 mod lifecycle;
 mod rows;
+mod spans;
 mod webhooks;
 
 use chrono::{DateTime, TimeZone as _, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::{Absence, Backend, Expert, Firm, Page, StoreError, StoreResult};
+use super::{Absence, Backend, Expert, Firm, Page, StoreError, StoreOptions, StoreResult};
 use crate::domain::firm::FirmProfile;
 
 /// A [`Store`] on either engine.
@@ -33,15 +35,38 @@ pub struct SqlStore {
     backend: Backend,
     /// This instance's bookings, queued per expert before they take a connection.
     booking_gates: std::sync::Arc<gates::Gates>,
+    /// Groups concurrent bookings into shared transactions; `None` books each alone.
+    batcher: Option<std::sync::Arc<batch::Batcher>>,
 }
 
 impl SqlStore {
-    pub(in crate::store) fn new(pool: AnyPool, writer: AnyPool, backend: Backend) -> Self {
+    /// A store over these pools; starts its booking group writer (so it needs a Tokio
+    /// runtime) unless `options` say each booking goes alone.
+    pub(in crate::store) fn new(
+        pool: AnyPool,
+        writer: AnyPool,
+        backend: Backend,
+        options: &StoreOptions,
+    ) -> Self {
+        // SQLite has one writer: two group transactions would only queue for it.
+        let concurrent = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => options.booking_groups,
+        };
+        let batcher = (options.booking_batch > 1).then(|| {
+            std::sync::Arc::new(batch::Batcher::start(
+                writer.clone(),
+                backend,
+                options.booking_batch,
+                concurrent,
+            ))
+        });
         Self {
             pool,
             writer,
             backend,
             booking_gates: std::sync::Arc::default(),
+            batcher,
         }
     }
 

@@ -12,9 +12,6 @@ pub(super) const APPOINTMENT_COLUMNS: &str = "id, firm_id, expert_id, client_id,
     end_at, mode, expertise_type, place, claims_ia_ref, claim_ref, contact, comment, \
     cancellation, created_at, updated_at";
 
-/// Bound variables per `IN (...)` list, well under both engines' limits.
-pub(super) const IN_CHUNK: usize = 500;
-
 /// Calendars are read this far around a booking: travel, daily maximum and weekly load
 /// look at the surrounding days.
 pub(super) const SCHEDULE_MARGIN_DAYS: i64 = 8;
@@ -70,12 +67,4 @@ pub(super) fn busy_from_row(row: &AnyRow) -> StoreResult<Busy> {
         end: from_ms(row.try_get("end_at")?)?,
         place,
     })
-}
-
-/// `$first, $first+1, ...` for `n` values.
-pub(super) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -6,7 +6,7 @@ use creneau::store::{self, StoreError};
 use super::{absence, expert_profile, firm_profile};
 use crate::helpers::every_engine;
 
-fn appointment(
+pub(super) fn appointment(
     firm_id: &str,
     expert_id: &str,
     start_min: i64,
@@ -41,11 +41,11 @@ fn uuid_like(seed: &str) -> String {
     format!("appt-{seed}")
 }
 
-fn always(_: &store::Schedule) -> bool {
-    true
+pub(super) fn always() -> std::sync::Arc<store::Recheck> {
+    std::sync::Arc::new(|_: &store::Schedule| true)
 }
 
-async fn firm_and_expert(store: &dyn store::Store) -> (String, String) {
+pub(super) async fn firm_and_expert(store: &dyn store::Store) -> (String, String) {
     let firm = store.create_firm(&firm_profile("A")).await.unwrap();
     let expert = store
         .create_expert(&firm.id, &expert_profile("J. Martin"))
@@ -61,25 +61,25 @@ async fn the_database_itself_refuses_overlapping_confirmed_appointments() {
         let (firm, expert) = firm_and_expert(store.as_ref()).await;
         // The recheck lets everything through: only the database stands in the way.
         store
-            .book(&appointment(&firm, &expert, 0, 60, "A"), &always, None)
+            .book(&appointment(&firm, &expert, 0, 60, "A"), always(), None)
             .await
             .unwrap();
         let overlapping = store
-            .book(&appointment(&firm, &expert, 30, 60, "B"), &always, None)
+            .book(&appointment(&firm, &expert, 30, 60, "B"), always(), None)
             .await;
         assert!(
             matches!(overlapping, Err(store::BookError::SlotUnavailable)),
             "{overlapping:?}"
         );
         let inside = store
-            .book(&appointment(&firm, &expert, 10, 20, "C"), &always, None)
+            .book(&appointment(&firm, &expert, 10, 20, "C"), always(), None)
             .await;
         assert!(
             matches!(inside, Err(store::BookError::SlotUnavailable)),
             "{inside:?}"
         );
         store
-            .book(&appointment(&firm, &expert, 60, 60, "D"), &always, None)
+            .book(&appointment(&firm, &expert, 60, 60, "D"), always(), None)
             .await
             .unwrap();
     }
@@ -93,7 +93,7 @@ async fn a_refusing_recheck_writes_nothing() {
         let refused = store
             .book(
                 &appointment(&firm, &expert, 0, 60, "A"),
-                &|_: &store::Schedule| false,
+                std::sync::Arc::new(|_: &store::Schedule| false),
                 None,
             )
             .await;
@@ -111,12 +111,12 @@ async fn a_claim_has_at_most_one_confirmed_appointment() {
         let store = store::open(&db.url).await.unwrap();
         let (firm, expert) = firm_and_expert(store.as_ref()).await;
         store
-            .book(&appointment(&firm, &expert, 0, 60, "SAME"), &always, None)
+            .book(&appointment(&firm, &expert, 0, 60, "SAME"), always(), None)
             .await
             .unwrap();
         let mut second = appointment(&firm, &expert, 120, 60, "SAME");
         second.id = "appt-other".into();
-        match store.book(&second, &always, None).await {
+        match store.book(&second, always(), None).await {
             Err(store::BookError::AppointmentExists(id)) => assert_eq!(id, "appt-SAME"),
             other => panic!("expected AppointmentExists, got {other:?}"),
         }
@@ -129,13 +129,13 @@ async fn schedules_hold_confirmed_appointments_and_absences_around_a_period() {
         let store = store::open(&db.url).await.unwrap();
         let (firm, expert) = firm_and_expert(store.as_ref()).await;
         store
-            .book(&appointment(&firm, &expert, 0, 60, "A"), &always, None)
+            .book(&appointment(&firm, &expert, 0, 60, "A"), always(), None)
             .await
             .unwrap();
         store
             .book(
                 &appointment(&firm, &expert, 60 * 24 * 20, 60, "FAR"),
-                &always,
+                always(),
                 None,
             )
             .await
@@ -168,7 +168,7 @@ async fn an_absence_over_appointments_conflicts_unless_forced() {
         let store = store::open(&db.url).await.unwrap();
         let (firm, expert) = firm_and_expert(store.as_ref()).await;
         store
-            .book(&appointment(&firm, &expert, 60, 60, "A"), &always, None)
+            .book(&appointment(&firm, &expert, 60, 60, "A"), always(), None)
             .await
             .unwrap();
         let day = absence(7);
@@ -288,7 +288,7 @@ async fn an_idempotency_key_is_started_once_then_replayed_or_refused() {
     }
 }
 
-fn answer(key: &str, status: u16, response: &str) -> store::IdempotencyRecord {
+pub(super) fn answer(key: &str, status: u16, response: &str) -> store::IdempotencyRecord {
     store::IdempotencyRecord {
         client_id: "cia_1".into(),
         key: key.into(),
@@ -298,7 +298,7 @@ fn answer(key: &str, status: u16, response: &str) -> store::IdempotencyRecord {
 }
 
 /// The refusal recorded by `fresh`: its status and the refusal's own name.
-fn refusal(err: &store::BookError) -> store::IdempotencyRecord {
+pub(super) fn refusal(err: &store::BookError) -> store::IdempotencyRecord {
     let text = match err {
         store::BookError::AppointmentExists(id) => format!("exists {id}"),
         other => other.to_string(),
@@ -307,7 +307,7 @@ fn refusal(err: &store::BookError) -> store::IdempotencyRecord {
 }
 
 /// A `BookKey::Fresh` for `answer`; keys created before `expired_before_ms` are expired.
-fn fresh<'a>(
+pub(super) fn fresh<'a>(
     answer: &'a store::IdempotencyRecord,
     refusal: &'a (dyn Fn(&store::BookError) -> store::IdempotencyRecord + Send + Sync),
     expired_before_ms: i64,
@@ -345,7 +345,7 @@ async fn a_fresh_key_is_claimed_with_the_booking_and_answers_its_outcome() {
         let booked = store
             .book(
                 &appointment(&firm, &expert, 0, 60, "A"),
-                &always,
+                always(),
                 Some(fresh(&ok, &refusal, live)),
             )
             .await;
@@ -360,7 +360,7 @@ async fn a_fresh_key_is_claimed_with_the_booking_and_answers_its_outcome() {
         let refused = store
             .book(
                 &appointment(&firm, &expert, 120, 60, "B"),
-                &|_: &store::Schedule| false,
+                std::sync::Arc::new(|_: &store::Schedule| false),
                 Some(fresh(&ok2, &refused_key, live)),
             )
             .await;
@@ -381,7 +381,7 @@ async fn a_fresh_key_is_claimed_with_the_booking_and_answers_its_outcome() {
         let mut again = appointment(&firm, &expert, 240, 60, "A");
         again.id = "appt-again".into();
         let refused = store
-            .book(&again, &always, Some(fresh(&ok3, &refused_key, live)))
+            .book(&again, always(), Some(fresh(&ok3, &refused_key, live)))
             .await;
         assert!(
             matches!(&refused, Err(BookError::AppointmentExists(id)) if id == "appt-A"),
@@ -393,7 +393,7 @@ async fn a_fresh_key_is_claimed_with_the_booking_and_answers_its_outcome() {
         let taken = store
             .book(
                 &appointment(&firm, &expert, 360, 60, "C"),
-                &always,
+                always(),
                 Some(fresh(&other, &refusal, live)),
             )
             .await;
@@ -408,7 +408,7 @@ async fn a_fresh_key_is_claimed_with_the_booking_and_answers_its_outcome() {
         let taken = store
             .book(
                 &appointment(&firm, &expert, 360, 60, "C"),
-                &always,
+                always(),
                 Some(fresh(&other, &refusal, future)),
             )
             .await;
@@ -453,7 +453,7 @@ async fn remote_and_on_site_appointments_alternate_on_one_connection() {
                     .unwrap(),
                 );
             }
-            store.book(&a, &always, None).await.unwrap();
+            store.book(&a, always(), None).await.unwrap();
         }
         let from = Utc.with_ymd_and_hms(2026, 12, 6, 0, 0, 0).unwrap();
         let to = Utc.with_ymd_and_hms(2026, 12, 9, 0, 0, 0).unwrap();

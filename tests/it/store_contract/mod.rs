@@ -3,6 +3,7 @@
 
 mod bookings;
 mod catalog;
+mod groups;
 
 use chrono::{TimeZone, Utc};
 use creneau::domain::expert::ExpertProfile;

@@ -1,0 +1,115 @@
+//! Calendars of many experts, each over its own span of time, read in one statement per
+//! table.
+//!
+//! The spans travel as one JSON parameter (`[{"e": expert id, "f": from ms, "t": to ms}]`),
+//! so the statement is the same whatever their number: one prepared statement, no list of
+//! placeholders to cut into chunks.
+//!
+//! The plans are chosen not to depend on the tables' statistics, which lag behind a table
+//! that grows fast (a new database under load, a bulk import). On PostgreSQL each span is
+//! looked up on its own through the `(expert_id, start_at)` index (`LATERAL`, kept from
+//! being flattened into a join by `OFFSET 0`), and the status is filtered here rather than
+//! in SQL: with `status = 'CONFIRMED'` in the query, a planner that believed few
+//! appointments CONFIRMED read them all through the partial indexes of that predicate
+//! (hashed against the spans, or the overlap constraint's GiST index probed per expert):
+//! 15–37 ms for one search's calendars on 10,000 appointments, against about 7 ms now.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::rows::busy_from_row;
+use super::{absence_from_row, to_json};
+use crate::domain::appointment::AppointmentStatus;
+use crate::store::{Absence, Backend, Busy, StoreResult};
+
+/// An expert's span of time: rows of the expert overlapping `[f, t)` (milliseconds).
+#[derive(Debug, Serialize)]
+pub(super) struct Span<'a> {
+    /// Expert id.
+    pub e: &'a str,
+    /// From (ms).
+    pub f: i64,
+    /// To (ms).
+    pub t: i64,
+}
+
+/// The table of the elements of the JSON array bound as `$n`, one row each in a column
+/// `value`; `value ->> 'field'` reads a field of an object element.
+pub(super) fn elements(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Postgres => format!("jsonb_array_elements(CAST(${n} AS JSONB))"),
+        Backend::Sqlite => format!("json_each(${n})"),
+    }
+}
+
+/// `columns` of the rows of `table` (aliased `a`) overlapping each span of the JSON array
+/// bound as `$1`, in start order.
+fn around(backend: Backend, columns: &str, table: &str) -> String {
+    let spans = format!(
+        "(SELECT value ->> 'e' AS e, CAST(value ->> 'f' AS BIGINT) AS f,
+                 CAST(value ->> 't' AS BIGINT) AS t FROM {}) w",
+        elements(backend, 1)
+    );
+    let matching = "a.expert_id = w.e AND a.end_at > w.f AND a.start_at < w.t";
+    match backend {
+        Backend::Postgres => format!(
+            "SELECT {columns} FROM {spans}
+             CROSS JOIN LATERAL (SELECT * FROM {table} a WHERE {matching} OFFSET 0) a
+             ORDER BY a.start_at"
+        ),
+        Backend::Sqlite => format!(
+            "SELECT {columns} FROM {spans} JOIN {table} a ON {matching} ORDER BY a.start_at"
+        ),
+    }
+}
+
+/// The absences and CONFIRMED appointments overlapping `spans`, each list in start order,
+/// by expert id (experts with none are left out). An expert should have one span.
+pub(super) async fn calendars(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    spans: &[Span<'_>],
+) -> StoreResult<HashMap<String, (Vec<Absence>, Vec<Busy>)>> {
+    let mut by_expert: HashMap<String, (Vec<Absence>, Vec<Busy>)> = HashMap::new();
+    if spans.is_empty() {
+        return Ok(by_expert);
+    }
+    let spans = to_json(&spans)?;
+    let absences = sqlx::query(AssertSqlSafe(around(
+        backend,
+        "a.id, a.expert_id, a.start_at, a.end_at, a.reason, a.created_at",
+        "absences",
+    )))
+    .bind(&spans)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &absences {
+        let absence = absence_from_row(row)?;
+        by_expert
+            .entry(absence.expert_id.clone())
+            .or_default()
+            .0
+            .push(absence);
+    }
+    let busy = sqlx::query(AssertSqlSafe(around(
+        backend,
+        "a.id, a.expert_id, a.start_at, a.end_at, a.lat, a.lon, a.status",
+        "appointments",
+    )))
+    .bind(&spans)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &busy {
+        if row.try_get::<String, _>("status")? != AppointmentStatus::Confirmed.as_str() {
+            continue;
+        }
+        by_expert
+            .entry(row.try_get("expert_id")?)
+            .or_default()
+            .1
+            .push(busy_from_row(row)?);
+    }
+    Ok(by_expert)
+}
