@@ -74,6 +74,16 @@ impl Calendar {
         }
     }
 
+    /// This calendar with one more appointment (and no memos: they are built again when
+    /// a search needs them).
+    #[must_use]
+    pub fn with_booked(&self, booked: Booked) -> Self {
+        let mut appointments = Vec::with_capacity(self.appointments.len() + 1);
+        appointments.extend_from_slice(&self.appointments);
+        appointments.push(booked);
+        Self::new(self.absences.clone(), appointments)
+    }
+
     /// The calendar's day memos.
     pub(crate) fn memos(&self) -> &Memos {
         &self.memos

@@ -4,8 +4,9 @@
 //! them from the database on each search is most of its cost. They are cached per expert
 //! for `ttl` over a fixed span around today. Writes through this instance drop the
 //! expert's entry at once (and a load that was under way when one happened does not keep
-//! that expert's copy); writes through another instance on the same database are seen
-//! within `ttl`. A stale calendar can only make a search offer a slot that is gone, and a
+//! that expert's copy), except a booking, which is added to the entry: under a flow of
+//! bookings, the next search would otherwise read again the calendar of every expert just
+//! booked. Writes through another instance on the same database are seen within `ttl`. A stale calendar can only make a search offer a slot that is gone, and a
 //! booking re-checks the slot in its own transaction, so it never causes a double booking:
 //! the client gets `409 slot-unavailable` and searches again, as after any race.
 
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use crate::engine::Calendar;
+use crate::engine::{Booked, Calendar};
 use crate::store::{Store, StoreResult};
 
 /// How far back and ahead of now a cached calendar reaches (a search window of at most 62
@@ -57,6 +58,17 @@ struct Inner {
     /// them too: when many calendars expire together under load, every concurrent search
     /// would otherwise read all of them at once.
     loading: HashMap<String, watch::Receiver<bool>>,
+}
+
+impl Inner {
+    /// Records a change of `expert_id` at `epoch` (see [`Inner::stamps`]).
+    fn stamp(&mut self, expert_id: &str, epoch: u64, ttl: Duration) {
+        if self.stamps.len() > PRUNE_STAMPS_ABOVE {
+            self.stamps.retain(|_, (_, at)| at.elapsed() < ttl);
+        }
+        self.stamps
+            .insert(expert_id.to_owned(), (epoch, Instant::now()));
+    }
 }
 
 /// Indexes of calendars another search is reading, each with the channel that tells when
@@ -107,13 +119,36 @@ impl CalendarCache {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         let mut inner = self.write();
         inner.entries.remove(expert_id);
-        if inner.stamps.len() > PRUNE_STAMPS_ABOVE {
-            let ttl = self.ttl;
-            inner.stamps.retain(|_, (_, at)| at.elapsed() < ttl);
+        inner.stamp(expert_id, epoch, self.ttl);
+    }
+
+    /// Adds an appointment just booked through this instance to the expert's calendar,
+    /// if it is cached; a load under way when it happened does not keep its copy, as
+    /// after [`CalendarCache::invalidate`]. The entry keeps its age: what another instance
+    /// changed meanwhile is still seen within the time-to-live.
+    pub fn booked(&self, expert_id: &str, booked: Booked) {
+        let entry = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entries
+            .get(expert_id)
+            .map(|c| (c.loaded, Arc::clone(&c.calendar)));
+        // Built outside the lock; kept only if nobody replaced or dropped the entry since.
+        let updated = entry.map(|(loaded, calendar)| (loaded, calendar.with_booked(booked)));
+        let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut inner = self.write();
+        let current = inner.entries.remove(expert_id);
+        if let (Some(current), Some((loaded, calendar))) = (current, updated)
+            && current.loaded == loaded
+        {
+            let cached = Cached {
+                calendar: Arc::new(calendar),
+                ..current
+            };
+            inner.entries.insert(expert_id.to_owned(), cached);
         }
-        inner
-            .stamps
-            .insert(expert_id.to_owned(), (epoch, Instant::now()));
+        inner.stamp(expert_id, epoch, self.ttl);
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
@@ -351,6 +386,40 @@ mod tests {
         assert!(waiting_for_b.wait_for(|done| *done).await.is_err());
         let (mine, waits, _fourth) = cache.share_out(&ids, &[1]);
         assert_eq!((mine, waits.len()), (vec![1], 0));
+    }
+
+    #[test]
+    fn a_booking_through_this_instance_is_added_to_the_cached_calendar() {
+        let cache = CalendarCache::new(Duration::from_secs(60));
+        let now = Utc::now();
+        let span = (now, now + chrono::Duration::days(1));
+        let booked = Booked {
+            start: now + chrono::Duration::hours(2),
+            end: now + chrono::Duration::hours(3),
+            place: None,
+        };
+        let begun = cache.begin_load();
+        cache.keep(&begun, span, [("a", &Arc::new(Calendar::default()))]);
+        let loaded = cache.write().entries["a"].loaded;
+        // A load under way meanwhile read the calendar before the booking.
+        let under_way = cache.begin_load();
+        cache.booked("a", booked);
+        let calendar = cache.fresh("a", span.0, span.1).expect("still cached");
+        assert_eq!(calendar.appointments, [booked]);
+        assert_eq!(
+            cache.write().entries["a"].loaded,
+            loaded,
+            "it keeps its age"
+        );
+        cache.keep(&under_way, span, [("a", &Arc::new(Calendar::default()))]);
+        assert_eq!(
+            cache.fresh("a", span.0, span.1).unwrap().appointments,
+            [booked],
+            "the older copy is not kept"
+        );
+        // An expert not cached stays so.
+        cache.booked("b", booked);
+        assert_eq!(cached(&cache), ["a"]);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::slot_token::{SlotOffer, SlotTokenError};
 use super::views::{AppointmentView, ExpertRef};
 use crate::domain::appointment::{AppointmentStatus, Contact};
 use crate::domain::text::{FreeText, Reference};
+use crate::engine::Booked;
 use crate::http::auth::ClaimsIaClient;
 use crate::http::directory::Snapshot;
 use crate::http::error::{ApiError, ApiResult, Problem};
@@ -151,10 +152,16 @@ async fn book_once(
     };
     let recheck = Arc::new(recheck_for(offer, now, state.config.engine.settings()));
     let outcome = state.store.book(&appointment, recheck, book_key).await;
-    // Booked, or refused because the time was taken: either way the cached calendar is old.
-    state.calendars.invalidate(&appointment.expert_id);
     match outcome {
         Ok(()) => {
+            state.calendars.booked(
+                &appointment.expert_id,
+                Booked {
+                    start: appointment.start,
+                    end: appointment.end,
+                    place: appointment.place.as_ref().and_then(|p| p.geo),
+                },
+            );
             tracing::info!(
                 appointment_id = appointment.id,
                 expert_id = appointment.expert_id,
@@ -163,12 +170,18 @@ async fn book_once(
             );
             Ok(captured)
         }
-        Err(err @ (BookError::SlotUnavailable | BookError::AppointmentExists(_)))
-            if matches!(keying, Keying::Fresh { .. }) =>
-        {
-            Ok(Captured::error(&refusal_error(&err)))
+        Err(err) => {
+            // Refused because the time was taken, or failed: the cached calendar is old.
+            state.calendars.invalidate(&appointment.expert_id);
+            match err {
+                BookError::SlotUnavailable | BookError::AppointmentExists(_)
+                    if matches!(keying, Keying::Fresh { .. }) =>
+                {
+                    Ok(Captured::error(&refusal_error(&err)))
+                }
+                err => Err(err.into()),
+            }
         }
-        Err(err) => Err(err.into()),
     }
 }
 

@@ -45,7 +45,7 @@ pub(super) fn elements(backend: Backend, n: usize) -> String {
 }
 
 /// `columns` of the rows of `table` (aliased `a`) overlapping each span of the JSON array
-/// bound as `$1`, in start order.
+/// bound as `$1`.
 fn around(backend: Backend, columns: &str, table: &str) -> String {
     let spans = format!(
         "(SELECT value ->> 'e' AS e, CAST(value ->> 'f' AS BIGINT) AS f,
@@ -56,17 +56,34 @@ fn around(backend: Backend, columns: &str, table: &str) -> String {
     match backend {
         Backend::Postgres => format!(
             "SELECT {columns} FROM {spans}
-             CROSS JOIN LATERAL (SELECT * FROM {table} a WHERE {matching} OFFSET 0) a
-             ORDER BY a.start_at"
+             CROSS JOIN LATERAL (SELECT * FROM {table} a WHERE {matching} OFFSET 0) a"
         ),
-        Backend::Sqlite => format!(
-            "SELECT {columns} FROM {spans} JOIN {table} a ON {matching} ORDER BY a.start_at"
-        ),
+        Backend::Sqlite => format!("SELECT {columns} FROM {spans} JOIN {table} a ON {matching}"),
     }
 }
 
+/// Absences (`kind` 'A') and appointments of any status (`kind` 'B') overlapping the spans
+/// bound as `$1`, in start order: one statement, so one round trip.
+fn calendars_sql(backend: Backend) -> String {
+    format!(
+        "{} UNION ALL {} ORDER BY start_at",
+        around(
+            backend,
+            "'A' AS kind, a.id, a.expert_id, a.start_at, a.end_at, a.reason, NULL AS status,
+             a.created_at, NULL AS lat, NULL AS lon",
+            "absences",
+        ),
+        around(
+            backend,
+            "'B' AS kind, a.id, a.expert_id, a.start_at, a.end_at, NULL AS reason, a.status,
+             a.created_at, a.lat, a.lon",
+            "appointments",
+        ),
+    )
+}
+
 /// The absences and CONFIRMED appointments overlapping `spans`, each list in start order,
-/// by expert id (experts with none are left out). An expert should have one span.
+/// by expert id (an expert with neither may be left out). An expert should have one span.
 pub(super) async fn calendars(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
@@ -76,40 +93,19 @@ pub(super) async fn calendars(
     if spans.is_empty() {
         return Ok(by_expert);
     }
-    let spans = to_json(&spans)?;
-    let absences = sqlx::query(AssertSqlSafe(around(
-        backend,
-        "a.id, a.expert_id, a.start_at, a.end_at, a.reason, a.created_at",
-        "absences",
-    )))
-    .bind(&spans)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in &absences {
-        let absence = absence_from_row(row)?;
-        by_expert
-            .entry(absence.expert_id.clone())
-            .or_default()
-            .0
-            .push(absence);
-    }
-    let busy = sqlx::query(AssertSqlSafe(around(
-        backend,
-        "a.id, a.expert_id, a.start_at, a.end_at, a.lat, a.lon, a.status",
-        "appointments",
-    )))
-    .bind(&spans)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in &busy {
-        if row.try_get::<String, _>("status")? != AppointmentStatus::Confirmed.as_str() {
-            continue;
+    let rows = sqlx::query(AssertSqlSafe(calendars_sql(backend)))
+        .bind(to_json(&spans)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &rows {
+        let entry = by_expert.entry(row.try_get("expert_id")?).or_default();
+        if row.try_get::<String, _>("kind")? == "A" {
+            entry.0.push(absence_from_row(row)?);
+        } else if row.try_get::<Option<String>, _>("status")?.as_deref()
+            == Some(AppointmentStatus::Confirmed.as_str())
+        {
+            entry.1.push(busy_from_row(row)?);
         }
-        by_expert
-            .entry(row.try_get("expert_id")?)
-            .or_default()
-            .1
-            .push(busy_from_row(row)?);
     }
     Ok(by_expert)
 }
