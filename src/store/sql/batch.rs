@@ -389,23 +389,9 @@ impl Writer {
         jobs: &[Job],
         verdicts: &mut [Option<Verdict>],
     ) -> StoreResult<()> {
-        #[derive(Serialize)]
-        struct Claim<'a> {
-            client: &'a str,
-            key: &'a str,
-            hash: &'a str,
-            status: u16,
-            response: &'a str,
-        }
-        let claims: Vec<Claim<'_>> = undecided(jobs, verdicts)
+        let claims: Vec<KeyRow<'_>> = undecided(jobs, verdicts)
             .filter_map(|job| job.key.as_ref())
-            .map(|k| Claim {
-                client: &k.answer.client_id,
-                key: &k.answer.key,
-                hash: &k.request_hash,
-                status: k.answer.status,
-                response: &k.answer.response,
-            })
+            .map(|k| KeyRow::of(&k.answer, &k.request_hash))
             .collect();
         if claims.is_empty() {
             return Ok(());
@@ -414,17 +400,10 @@ impl Writer {
             .filter_map(|job| job.key.as_ref().map(|k| k.expired_before_ms))
             .min()
             .unwrap_or(i64::MIN);
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO idempotency_keys (client_id, key, request_hash, status, response, created_at)
-             SELECT value ->> 'client', value ->> 'key', value ->> 'hash',
-                    CAST(value ->> 'status' AS BIGINT), value ->> 'response', $2
-             FROM {} WHERE true
-             ON CONFLICT (client_id, key) DO UPDATE SET request_hash = excluded.request_hash,
-                 status = excluded.status, response = excluded.response,
-                 created_at = excluded.created_at
-             WHERE idempotency_keys.created_at < $3
-             RETURNING client_id, key",
-            spans::elements(self.backend, 1)
+        let rows = sqlx::query(AssertSqlSafe(self.write_keys(
+            "request_hash = excluded.request_hash, status = excluded.status,
+             response = excluded.response, created_at = excluded.created_at
+             WHERE idempotency_keys.created_at < $3 RETURNING client_id, key",
         )))
         .bind(to_json(&claims)?)
         .bind(now_ms())
@@ -443,6 +422,20 @@ impl Writer {
             }
         }
         Ok(())
+    }
+
+    /// An upsert of the keys of the JSON array bound as `$1` (each a [`KeyRow`], created at
+    /// `$2`) that sets `on_conflict` (what follows `DO UPDATE SET`) on a key already
+    /// there. Keys are found through their unique index whatever the statistics say.
+    fn write_keys(&self, on_conflict: &str) -> String {
+        format!(
+            "INSERT INTO idempotency_keys (client_id, key, request_hash, status, response, created_at)
+             SELECT value ->> 'client', value ->> 'key', value ->> 'hash',
+                    CAST(value ->> 'status' AS BIGINT), value ->> 'response', $2
+             FROM {} WHERE true
+             ON CONFLICT (client_id, key) DO UPDATE SET {on_conflict}",
+            spans::elements(self.backend, 1)
+        )
     }
 
     /// The schedules of the undecided jobs' experts, each read over the span of its
@@ -523,45 +516,51 @@ impl Writer {
     }
 
     /// Records the refusals under the keys of the refused jobs (`refused`: indices into
-    /// `jobs`) that have one.
+    /// `jobs`) that have one: keys this transaction claimed, so always there.
     async fn record_refusals(
         &self,
         tx: &mut sqlx::AnyConnection,
         jobs: &[Job],
         refused: &[usize],
     ) -> StoreResult<()> {
-        #[derive(Serialize)]
-        struct Answer<'a> {
-            client: &'a str,
-            key: &'a str,
-            status: u16,
-            response: &'a str,
-        }
-        let answers: Vec<Answer<'_>> = refused
+        let answers: Vec<KeyRow<'_>> = refused
             .iter()
             .filter_map(|&i| jobs[i].key.as_ref())
-            .map(|k| Answer {
-                client: &k.refusal.client_id,
-                key: &k.refusal.key,
-                status: k.refusal.status,
-                response: &k.refusal.response,
-            })
+            .map(|k| KeyRow::of(&k.refusal, &k.request_hash))
             .collect();
         if answers.is_empty() {
             return Ok(());
         }
-        sqlx::query(AssertSqlSafe(format!(
-            "UPDATE idempotency_keys
-             SET status = CAST(r.v ->> 'status' AS BIGINT), response = r.v ->> 'response'
-             FROM (SELECT value AS v FROM {}) r
-             WHERE idempotency_keys.client_id = r.v ->> 'client'
-               AND idempotency_keys.key = r.v ->> 'key'",
-            spans::elements(self.backend, 1)
+        sqlx::query(AssertSqlSafe(self.write_keys(
+            "status = excluded.status, response = excluded.response",
         )))
         .bind(to_json(&answers)?)
+        .bind(now_ms())
         .execute(&mut *tx)
         .await?;
         Ok(())
+    }
+}
+
+/// An idempotency key and the answer it records, as the group's key statements read it.
+#[derive(Serialize)]
+struct KeyRow<'a> {
+    client: &'a str,
+    key: &'a str,
+    hash: &'a str,
+    status: u16,
+    response: &'a str,
+}
+
+impl<'a> KeyRow<'a> {
+    fn of(record: &'a IdempotencyRecord, request_hash: &'a str) -> Self {
+        Self {
+            client: &record.client_id,
+            key: &record.key,
+            hash: request_hash,
+            status: record.status,
+            response: &record.response,
+        }
     }
 }
 
