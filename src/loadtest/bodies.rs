@@ -1,6 +1,7 @@
 //! Request bodies of the scenario, and the booking an answer describes.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Europe::Paris;
 use serde_json::{Value, json};
 
 use super::invariants::{Expect, Tracked};
@@ -49,15 +50,29 @@ pub(super) fn search_from(rng: &mut SplitMix64, days_ahead: u32) -> Value {
     body
 }
 
-/// Days of one `--mix book` lane (see [`visio_lane`]).
-const LANE_DAYS: u32 = 2;
+/// `--mix book` lanes: one working day each (Monday to Friday, Paris time), the first
+/// ones after today, so that all lie within the 60 days ahead that the servers' calendar
+/// cache covers, as real searches would.
+pub(super) const BOOKING_LANES: u32 = 40;
 
-/// A VISIO slot search over booking lane `lane`: the [`LANE_DAYS`] days from
-/// `1 + lane * LANE_DAYS` days from now. Every expert open to video can take it, and the
-/// windows of two lanes never meet.
+/// A VISIO slot search over booking lane `lane` (modulo [`BOOKING_LANES`]): the
+/// `lane`-th working day after today, midnight to midnight in Paris. Every expert open to
+/// video can take it, and the windows of two lanes never meet.
 pub(super) fn visio_lane(lane: u32) -> Value {
-    let first = 1 + lane * LANE_DAYS;
-    let from: DateTime<Utc> = Utc::now() + chrono::Duration::days(i64::from(first));
+    let today = Utc::now().with_timezone(&Paris).date_naive();
+    let day = today
+        .iter_days()
+        .skip(1)
+        .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+        .nth(usize::try_from(lane % BOOKING_LANES).unwrap_or(0))
+        .unwrap_or(today);
+    let midnight = |d: NaiveDate| {
+        Paris
+            .from_local_datetime(&d.and_time(NaiveTime::MIN))
+            .earliest()
+            .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+    };
+    let (from, to) = (midnight(day), midnight(day + chrono::Days::new(1)));
     json!({
         "insurer": "AXA",
         "insuredType": "PARTICULIER",
@@ -65,8 +80,8 @@ pub(super) fn visio_lane(lane: u32) -> Value {
         "expertiseType": "VISIO",
         "stake": { "total": 4200.00, "movable": 1200.00, "immovable": 3000.00 },
         "from": from.to_rfc3339(),
-        "to": (from + chrono::Duration::days(i64::from(LANE_DAYS))).to_rfc3339(),
-        "maxSlots": 10
+        "to": to.to_rfc3339(),
+        "maxSlots": 20
     })
 }
 

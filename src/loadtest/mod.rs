@@ -112,8 +112,6 @@ struct Shared {
     targets: Vec<String>,
     next: AtomicUsize,
     api_key: String,
-    /// How many virtual clients share the run.
-    clients: u32,
     seed: u64,
     contested: f64,
     mix: Mix,
@@ -155,7 +153,6 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Report> {
         targets: plan.targets.clone(),
         next: AtomicUsize::new(0),
         api_key: plan.api_key.clone(),
-        clients: plan.clients,
         seed: plan.seed,
         contested: plan.contested,
         mix: plan.mix,

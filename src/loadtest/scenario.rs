@@ -136,16 +136,23 @@ impl<'a> Client<'a> {
     /// `--mix book`: one search, then a booking of each slot it offered, so that bookings
     /// are most of the requests; `None` once the run is over. Each client searches its own
     /// lane of days by video, so that no two clients are offered the same slot: the run
-    /// measures bookings, not contention (the scenario measures that). When its lane is
-    /// full, it moves to its next one (client `i` of `n` owns lanes `i`, `i + n`, `i + 2n`…),
-    /// so a run never runs out of free slots.
+    /// measures bookings, not contention (the scenario measures that). Client `i` starts
+    /// on lane `i`; when its lane is full, it moves on to the next, so a run never runs
+    /// out of free slots (with more clients than [`bodies::BOOKING_LANES`], or after
+    /// moving on, two may share a lane).
     async fn book_every_slot(&mut self) -> Option<()> {
         let body = bodies::visio_lane(self.lane);
         let slots = self.search_body(&body).await?;
         if slots.is_empty() {
-            self.lane += self.shared.clients;
+            self.lane = (self.lane + 1) % bodies::BOOKING_LANES;
         }
-        for (n, slot) in slots.iter().enumerate() {
+        // One slot per expert: an expert's later slots often touch the first (its buffer
+        // between appointments), so booking them all would mostly measure refusals.
+        let mut experts = std::collections::HashSet::new();
+        let slots = slots
+            .iter()
+            .filter(|slot| experts.insert(slot["expert"]["id"].as_str().map(str::to_owned)));
+        for (n, slot) in slots.enumerate() {
             let reference = format!(
                 "LT-{}-{}-{}-{n}",
                 self.shared.run_id, self.index, self.rounds

@@ -156,7 +156,8 @@ async fn a_booking_run_books_the_slots_of_each_search() {
         report.recorder.stats(Operation::Search).count(),
         report.recorder.stats(Operation::Book).count(),
     );
-    // Each search offers up to 10 slots, each booked in turn: bookings are most requests.
+    // Each search offers up to 20 slots, the first of each expert booked in turn: bookings
+    // are most requests.
     assert_eq!(searches + books, 44, "{text}");
     assert!(books >= 3 * searches, "{text}");
     let book = report.recorder.stats(Operation::Book);
