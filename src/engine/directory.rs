@@ -11,6 +11,7 @@ use super::memo::schedule_fingerprint;
 use super::plan::Plan;
 use super::query::{Blocker, Eligibility, ExpertEntry, Query};
 use super::rules::{fails_at, fails_before_zone, in_zone_unlisted};
+use super::search::Collisions;
 use super::spatial::ZoneIndex;
 use super::travel::{Anchor, Unit};
 use super::{Mode, Settings, Slot, enumerate, search};
@@ -197,6 +198,47 @@ impl Directory {
         now: DateTime<Utc>,
         settings: &Settings,
     ) -> Vec<Slot> {
+        self.search_with(
+            query,
+            eligible,
+            calendar,
+            now,
+            settings,
+            Collisions::SetAside,
+        )
+    }
+
+    /// [`Directory::search`] by the plain algorithm, where every candidate whose start
+    /// another slot took is queued again at once: the reference the faster one must
+    /// agree with, for tests and benchmarks.
+    #[doc(hidden)]
+    pub fn search_reference<'c>(
+        &self,
+        query: &Query,
+        eligible: &[usize],
+        calendar: impl Fn(usize) -> &'c Calendar,
+        now: DateTime<Utc>,
+        settings: &Settings,
+    ) -> Vec<Slot> {
+        self.search_with(
+            query,
+            eligible,
+            calendar,
+            now,
+            settings,
+            Collisions::Requeue,
+        )
+    }
+
+    fn search_with<'c>(
+        &self,
+        query: &Query,
+        eligible: &[usize],
+        calendar: impl Fn(usize) -> &'c Calendar,
+        now: DateTime<Utc>,
+        settings: &Settings,
+        collisions: Collisions,
+    ) -> Vec<Slot> {
         if query.max_slots == 0
             || (query.on_site_place().is_none() && !query.expertise_type.is_remote())
         {
@@ -210,6 +252,7 @@ impl Directory {
             Mode::of(query.expertise_type),
             query.max_slots,
             days,
+            collisions,
         )
     }
 

@@ -49,6 +49,14 @@ pub(super) struct Bucket {
     pub computed: Vec<ExpertDay>,
     pub spans: Vec<(i64, i64)>,
     pub visits: Vec<Visit>,
+    /// Computed expert-days whose start another slot took, set aside until they could
+    /// compete for the head (see `Searcher::stall`), by weekly load and expert: `(load,
+    /// expert, id in computed)`.
+    pub stalled: BinaryHeap<Reverse<(u32, u32, usize)>>,
+    /// No stalled expert-day has a start not taken yet before this instant.
+    pub stalled_floor: i64,
+    /// The (zone, plan day) frames of the stalled expert-days, to align the floor.
+    pub stalled_frames: Vec<(usize, usize)>,
 }
 
 /// One bucket per Europe/Paris date from the earliest to the latest start.

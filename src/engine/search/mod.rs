@@ -38,9 +38,20 @@ struct Chosen {
     travel: u32,
 }
 
+/// What the search does with a candidate whose start another slot took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Collisions {
+    /// Set it aside until it could compete again (see [`Searcher::stall`]).
+    SetAside,
+    /// Queue it again at once from the next instant: the plain algorithm, kept as the
+    /// reference the other is checked against.
+    Requeue,
+}
+
 /// The search state over all buckets.
 struct Searcher<'p, 'a> {
     plan: &'p mut Plan<'a>,
+    collisions: Collisions,
     buckets: Vec<Bucket>,
     scratch: Scratch,
     chosen: Vec<Chosen>,
@@ -57,6 +68,7 @@ pub(crate) fn search(
     mode: Mode,
     max_slots: usize,
     spread_days: usize,
+    collisions: Collisions,
 ) -> Vec<Slot> {
     let per_day = max_slots.div_ceil(spread_days.max(1));
     let buckets = buckets(plan.bounds);
@@ -73,6 +85,7 @@ pub(crate) fn search(
     let mut searcher = Searcher {
         buckets,
         plan,
+        collisions,
         scratch: Scratch::default(),
         chosen: Vec::with_capacity(max_slots),
         frames,
@@ -252,6 +265,77 @@ impl Searcher<'_, '_> {
         Some(start)
     }
 
+    /// Sets aside a computed expert-day whose start `taken` another slot just took (the
+    /// latest slot chosen in bucket `b`).
+    ///
+    /// When hundreds of experts are free at the same instants (by video, from the start of
+    /// the working day), each slot chosen used to send all of them back to the queue at the
+    /// next instant, where all but one lost again: a queue operation per expert and slot.
+    /// Set aside, they come back one at a time, best tie-break first, only when they could
+    /// rank before the head (see [`Searcher::unstall`]).
+    fn stall(&mut self, b: usize, entry: Entry, taken: i64) {
+        let ExpertDay { member, day, .. } = self.buckets[b].computed[entry.id];
+        let frame = (self.plan.members[member].zone, day);
+        let bucket = &mut self.buckets[b];
+        bucket
+            .stalled
+            .push(Reverse((entry.load, entry.expert, entry.id)));
+        if !bucket.stalled_frames.contains(&frame) {
+            bucket.stalled_frames.push(frame);
+        }
+        self.raise_floor(b, taken);
+    }
+
+    /// After the slot at `taken` was chosen in bucket `b` (or a stalled day collided with
+    /// it): the stalled expert-days' next free starts not taken are after it, so at or
+    /// after its next grid instant in their frames.
+    ///
+    /// Why after: slots of one bucket are chosen in increasing start order, and none was
+    /// chosen while a stalled day could rank before it ([`Searcher::unstall`]), so every
+    /// stalled day's next start was at or after `taken` — which is now taken.
+    fn raise_floor(&mut self, b: usize, taken: i64) {
+        let bucket = &mut self.buckets[b];
+        if bucket.stalled.is_empty() {
+            bucket.stalled_frames.clear();
+            return;
+        }
+        bucket.stalled_floor = bucket
+            .stalled_frames
+            .iter()
+            .map(|&(zone, day)| {
+                self.frames[zone][day]
+                    .next_aligned(taken + 1, self.plan.grid)
+                    .unwrap_or(PLUS_INF)
+            })
+            .min()
+            .unwrap_or(PLUS_INF);
+    }
+
+    /// Queues again the best stalled expert-day of bucket `b` if it could rank before the
+    /// head of the queue (no stalled day ranks before its floor with no travel, its weekly
+    /// load and its expert); whether it did.
+    fn unstall(&mut self, b: usize) -> bool {
+        let bucket = &mut self.buckets[b];
+        let Some(&Reverse((load, expert, id))) = bucket.stalled.peek() else {
+            return false;
+        };
+        let bound = Entry {
+            start: bucket.stalled_floor,
+            travel: 0,
+            load,
+            expert,
+            exact: false,
+            id: 0,
+        };
+        if bucket.heap.peek().is_some_and(|head| head.0 < bound) {
+            return false;
+        }
+        bucket.stalled.pop();
+        let floor = bucket.stalled_floor;
+        self.requeue(b, id, floor);
+        true
+    }
+
     /// Takes the best slot left in bucket `b`, if any.
     fn next_slot(&mut self, b: usize) -> bool {
         if !self.buckets[b].started {
@@ -262,6 +346,9 @@ impl Searcher<'_, '_> {
             let head = bucket.heap.peek().map(|e| e.0.start);
             if bucket.reserve_min <= head.unwrap_or(PLUS_INF) && !bucket.reserve.is_empty() {
                 self.refill(b);
+                continue;
+            }
+            if self.unstall(b) {
                 continue;
             }
             let Some(Reverse(entry)) = self.buckets[b].heap.pop() else {
@@ -286,7 +373,12 @@ impl Searcher<'_, '_> {
                 entry.start + self.plan.members[member].duration,
             );
             if self.chosen.iter().any(|c| c.start == start) {
-                self.requeue(b, entry.id, start + 1);
+                match self.collisions {
+                    Collisions::SetAside => self.stall(b, entry, start),
+                    Collisions::Requeue => {
+                        self.requeue(b, entry.id, start + 1);
+                    }
+                }
                 continue;
             }
             let busy_until = self
@@ -306,6 +398,7 @@ impl Searcher<'_, '_> {
                 travel: entry.travel,
             });
             self.requeue(b, entry.id, end);
+            self.raise_floor(b, start);
             return true;
         }
         false

@@ -179,6 +179,9 @@ proptest! {
         let eligible = check_eligibility(&case, &directory)?;
         let calendar = |i: usize| &case.calendars[i];
         let slots = directory.search(&case.query, &eligible, calendar, case.now, &case.settings);
+        let reference =
+            directory.search_reference(&case.query, &eligible, calendar, case.now, &case.settings);
+        prop_assert_eq!(&slots, &reference, "the plain algorithm differs");
         let listed = directory.enumerate(&case.query, &eligible, calendar, case.now, &case.settings);
         let free = oracle_free(&case, &eligible);
         let listed_set: BTreeSet<_> = listed.iter().copied().collect();
@@ -224,5 +227,42 @@ proptest! {
             let longer = end + Duration::minutes(1);
             prop_assert!(check_slot(profile, calendar, query.expertise_type, place, start, longer, case.now, &case.settings).is_err());
         }
+    }
+}
+
+/// `case` with each expert (and its calendar) there `copies` times: whole groups of
+/// experts free at the same instants, where the search sets aside every loser of a tie.
+fn copied(case: Case, copies: usize) -> Case {
+    let repeat = |n: usize| (0..n * copies).map(move |i| i / copies);
+    let experts = repeat(case.experts.len())
+        .map(|i| case.experts[i].clone())
+        .collect();
+    let calendars = repeat(case.calendars.len())
+        .map(|i| case.calendars[i].clone())
+        .collect();
+    Case {
+        experts,
+        calendars,
+        ..case
+    }
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn ties_of_many_experts_give_the_plain_algorithm_s_slots(
+        case in busy_case(4),
+        copies in 2usize..=12,
+    ) {
+        let case = copied(case, copies);
+        let directory = Directory::new(case.experts.clone());
+        let eligible = check_eligibility(&case, &directory)?;
+        let calendar = |i: usize| &case.calendars[i];
+        let slots = directory.search(&case.query, &eligible, calendar, case.now, &case.settings);
+        let reference =
+            directory.search_reference(&case.query, &eligible, calendar, case.now, &case.settings);
+        prop_assert_eq!(&slots, &reference);
+        check_shape(&case, &slots)?;
     }
 }
