@@ -10,6 +10,10 @@
 //!   so each calendar's day memo is built on the way;
 //! - `remote_visio_2000`: a VISIO search for which all 2,000 experts are eligible
 //!   (target ≤ 1 ms);
+//! - `remote_visio_one_day/{booked,empty}/{search,reference}`: 20 VISIO slots in one day
+//!   among 2,000 experts, on the synthetic calendars and on empty ones (a new firm), where
+//!   hundreds of experts are free at each instant: the search, and the plain algorithm it
+//!   is checked against (every candidate beaten to an instant queued again at once);
 //! - `onsite_paris_scaling/{100,1000,10000}`: the first search as the directory grows;
 //!   the zone index keeps it sublinear;
 //! - `full_enumeration/{creneau,nettu_scheduler_domain}`: every free (expert, start) pair
@@ -182,6 +186,45 @@ fn remote_visio(c: &mut Criterion) {
     c.bench_function("remote_visio_2000", |b| {
         b.iter(|| world.slots(black_box(&query)));
     });
+}
+
+fn remote_visio_one_day(c: &mut Criterion) {
+    let mut group = c.benchmark_group("remote_visio_one_day");
+    for calendars in ["booked", "empty"] {
+        let mut world = World::synthetic(2_000, open_to_visio);
+        if calendars == "empty" {
+            world
+                .calendars
+                .iter_mut()
+                .for_each(|c| *c = Calendar::default());
+        }
+        let from = world.now + TimeDelta::days(2);
+        let query = Query {
+            from,
+            to: from + TimeDelta::days(1),
+            max_slots: 20,
+            ..visio_query(world.now)
+        };
+        world.check(&format!("remote_visio_one_day/{calendars}"), &query);
+        let eligible = world.directory.eligible(&query).experts;
+        let calendar = |i: usize| &world.calendars[i];
+        let (now, settings) = (world.now, &world.settings);
+        let search = |reference: bool| {
+            let run = if reference {
+                Directory::search_reference
+            } else {
+                Directory::search
+            };
+            run(&world.directory, &query, &eligible, calendar, now, settings)
+        };
+        assert_eq!(search(false), search(true), "both algorithms agree");
+        for (name, reference) in [("search", false), ("reference", true)] {
+            group.bench_function(format!("{calendars}/{name}"), |b| {
+                b.iter(|| black_box(search(reference)));
+            });
+        }
+    }
+    group.finish();
 }
 
 fn onsite_paris_scaling(c: &mut Criterion) {
@@ -379,6 +422,6 @@ criterion_group! {
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    targets = onsite_paris, remote_visio, onsite_paris_scaling, full_enumeration
+    targets = onsite_paris, remote_visio, remote_visio_one_day, onsite_paris_scaling, full_enumeration
 }
 criterion_main!(slots);
