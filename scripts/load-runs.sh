@@ -12,9 +12,7 @@
 #   (d) crash run: three instances on PostgreSQL, one of them killed with SIGKILL every few
 #       seconds and restarted while the load runs; the invariant check runs at the end.
 # Then measures `pgbench`'s single-row INSERT rate on the same PostgreSQL server, the
-# reference for "bookings per second" in the README; and the rate PostgreSQL alone
-# sustains for the booking transaction's own SQL (scripts/pgbench/booking.sql, driven by
-# pgbench on a seeded database), the ceiling any server in front of it could reach here.
+# reference for "bookings per second" in the README.
 #
 # Runs (a) to (c) first time `GET /healthz` alone and slot searches alone (same clients,
 # same servers), then the full scenario, then bookings (nearly) alone, so search
@@ -198,20 +196,12 @@ psql "$DB" -qc "CREATE TABLE t (id bigint)"
 printf '%s\n' '\set id random(1, 1000000000)' 'INSERT INTO t VALUES (:id);' >"$OUT/insert.sql"
 timeout 60 pgbench -n -f "$OUT/insert.sql" -T 10 -c 4 "$DB" | tee "$OUT/pgbench.txt"
 
-step "pgbench: the booking transaction's SQL alone (no Créneau server), same PostgreSQL"
-DB="$(fresh_pg pgbench_booking)"
-seed "$DB" >/dev/null
-psql "$DB" -qc "CREATE TABLE bench_experts AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM experts"
-FIRM="$(psql "$DB" -Atc "SELECT firm_id FROM experts LIMIT 1")"
-CLIENT="$(psql "$DB" -Atc "SELECT id FROM api_clients LIMIT 1")"
-timeout 60 pgbench -n -M prepared -f scripts/pgbench/booking.sql -T 10 -c 4 \
-    -D experts="$EXPERTS" -D firm="$FIRM" -D client="$CLIENT" "$DB" | tee "$OUT/pgbench-booking.txt"
-
 step "summary"
 echo "pgbench, single-row INSERT:"
 grep -h "tps" "$OUT/pgbench.txt" || true
-echo "pgbench, the booking transaction's SQL:"
-grep -h "tps" "$OUT/pgbench-booking.txt" || true
+for run in b-postgres-book c-postgres-x3-book; do
+    echo "$run: $(grep -h '^book ' "$OUT/$run.txt" || true)"
+done
 if ((${#FAILED[@]})); then
     echo "FAILED runs: ${FAILED[*]}" >&2
     exit 1

@@ -17,12 +17,16 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::rows::busy_from_row;
 use super::{absence_from_row, to_json};
 use crate::domain::appointment::AppointmentStatus;
 use crate::store::{Absence, Backend, Busy, StoreResult};
+
+/// Absences and CONFIRMED appointments by expert id.
+pub(super) type ByExpert = HashMap<String, (Vec<Absence>, Vec<Busy>)>;
 
 /// An expert's span of time: rows of the expert overlapping `[f, t)` (milliseconds).
 #[derive(Debug, Serialize)]
@@ -35,22 +39,23 @@ pub(super) struct Span<'a> {
     pub t: i64,
 }
 
-/// The table of the elements of the JSON array bound as `$n`, one row each in a column
-/// `value`; `value ->> 'field'` reads a field of an object element.
-pub(super) fn elements(backend: Backend, n: usize) -> String {
+/// The table of the elements of the JSON array `array` (a parameter such as `$1`, or a
+/// literal), one row each in a column `value`; `value ->> 'field'` reads a field of an
+/// object element.
+pub(super) fn elements(backend: Backend, array: &str) -> String {
     match backend {
-        Backend::Postgres => format!("jsonb_array_elements(CAST(${n} AS JSONB))"),
-        Backend::Sqlite => format!("json_each(${n})"),
+        Backend::Postgres => format!("jsonb_array_elements(CAST({array} AS JSONB))"),
+        Backend::Sqlite => format!("json_each({array})"),
     }
 }
 
 /// `columns` of the rows of `table` (aliased `a`) overlapping each span of the JSON array
-/// bound as `$1`.
-fn around(backend: Backend, columns: &str, table: &str) -> String {
+/// `spans`.
+fn around(backend: Backend, spans: &str, columns: &str, table: &str) -> String {
     let spans = format!(
         "(SELECT value ->> 'e' AS e, CAST(value ->> 'f' AS BIGINT) AS f,
                  CAST(value ->> 't' AS BIGINT) AS t FROM {}) w",
-        elements(backend, 1)
+        elements(backend, spans)
     );
     let matching = "a.expert_id = w.e AND a.end_at > w.f AND a.start_at < w.t";
     match backend {
@@ -63,18 +68,21 @@ fn around(backend: Backend, columns: &str, table: &str) -> String {
 }
 
 /// Absences (`kind` 'A') and appointments of any status (`kind` 'B') overlapping the spans
-/// bound as `$1`, in start order: one statement, so one round trip.
-fn calendars_sql(backend: Backend) -> String {
+/// of the JSON array `spans` (see [`Span`]), in start order: one statement, so one round
+/// trip. Read its rows with [`read_calendars`].
+pub(super) fn calendars_sql(backend: Backend, spans: &str) -> String {
     format!(
         "{} UNION ALL {} ORDER BY start_at",
         around(
             backend,
+            spans,
             "'A' AS kind, a.id, a.expert_id, a.start_at, a.end_at, a.reason, NULL AS status,
              a.created_at, NULL AS lat, NULL AS lon",
             "absences",
         ),
         around(
             backend,
+            spans,
             "'B' AS kind, a.id, a.expert_id, a.start_at, a.end_at, NULL AS reason, a.status,
              a.created_at, a.lat, a.lon",
             "appointments",
@@ -82,22 +90,11 @@ fn calendars_sql(backend: Backend) -> String {
     )
 }
 
-/// The absences and CONFIRMED appointments overlapping `spans`, each list in start order,
-/// by expert id (an expert with neither may be left out). An expert should have one span.
-pub(super) async fn calendars(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-    spans: &[Span<'_>],
-) -> StoreResult<HashMap<String, (Vec<Absence>, Vec<Busy>)>> {
-    let mut by_expert: HashMap<String, (Vec<Absence>, Vec<Busy>)> = HashMap::new();
-    if spans.is_empty() {
-        return Ok(by_expert);
-    }
-    let rows = sqlx::query(AssertSqlSafe(calendars_sql(backend)))
-        .bind(to_json(&spans)?)
-        .fetch_all(&mut *conn)
-        .await?;
-    for row in &rows {
+/// The rows of [`calendars_sql`]: absences and CONFIRMED appointments, each list in start
+/// order, by expert id (an expert with neither may be left out).
+pub(super) fn read_calendars(rows: &[AnyRow]) -> StoreResult<ByExpert> {
+    let mut by_expert = ByExpert::new();
+    for row in rows {
         let entry = by_expert.entry(row.try_get("expert_id")?).or_default();
         if row.try_get::<String, _>("kind")? == "A" {
             entry.0.push(absence_from_row(row)?);
@@ -108,4 +105,21 @@ pub(super) async fn calendars(
         }
     }
     Ok(by_expert)
+}
+
+/// The absences and CONFIRMED appointments overlapping `spans`, each list in start order,
+/// by expert id (an expert with neither may be left out). An expert should have one span.
+pub(super) async fn calendars(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    spans: &[Span<'_>],
+) -> StoreResult<ByExpert> {
+    if spans.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query(AssertSqlSafe(calendars_sql(backend, "$1")))
+        .bind(to_json(&spans)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    read_calendars(&rows)
 }
