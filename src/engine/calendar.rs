@@ -75,9 +75,17 @@ impl Calendar {
     }
 
     /// This calendar with one more appointment (and no memos: they are built again when
-    /// a search needs them).
+    /// a search needs them); the same when it has it already (two CONFIRMED appointments
+    /// of one expert never share a start and an end, so it is the same one, read since).
     #[must_use]
     pub fn with_booked(&self, booked: Booked) -> Self {
+        if self
+            .appointments
+            .iter()
+            .any(|a| a.start == booked.start && a.end == booked.end)
+        {
+            return self.clone();
+        }
         let mut appointments = Vec::with_capacity(self.appointments.len() + 1);
         appointments.extend_from_slice(&self.appointments);
         appointments.push(booked);

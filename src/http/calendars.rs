@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::engine::{Booked, Calendar};
+use crate::store::CalendarChange;
 use crate::store::{Store, StoreResult};
 
 /// How far back and ahead of now a cached calendar reaches (a search window of at most 62
@@ -43,6 +44,9 @@ pub struct CalendarCache {
     inner: RwLock<Inner>,
     /// Bumped by every invalidation.
     epoch: AtomicU64,
+    /// Where the changes made through this instance go, to be announced to the other
+    /// instances on the database (see [`super::announce`]).
+    announce: Option<tokio::sync::mpsc::UnboundedSender<CalendarChange>>,
 }
 
 #[derive(Default)]
@@ -53,6 +57,8 @@ struct Inner {
     /// of that expert is not kept; other experts of the same load are. A stamp older than
     /// the time-to-live can go: a load begun before it would be expired already.
     stamps: HashMap<String, (u64, Instant)>,
+    /// Loads begun before this epoch keep nothing (see [`CalendarCache::forget_all`]).
+    cleared: u64,
     /// Calendars a search is reading from the database, and how to learn that it is done
     /// (`true` once its calendars are kept). Other searches wait for it instead of reading
     /// them too: when many calendars expire together under load, every concurrent search
@@ -111,15 +117,49 @@ impl CalendarCache {
             ttl,
             inner: RwLock::default(),
             epoch: AtomicU64::new(0),
+            announce: None,
+        }
+    }
+
+    /// The same cache, sending every change made through this instance to `announce`.
+    #[must_use]
+    pub fn announcing(self, announce: tokio::sync::mpsc::UnboundedSender<CalendarChange>) -> Self {
+        Self {
+            announce: Some(announce),
+            ..self
         }
     }
 
     /// Forgets an expert's calendar (call after any change to it through this instance).
     pub fn invalidate(&self, expert_id: &str) {
+        self.forget(expert_id);
+        self.announce(CalendarChange::Changed {
+            expert_id: expert_id.to_owned(),
+        });
+    }
+
+    /// Forgets an expert's calendar changed through another instance.
+    pub fn forget(&self, expert_id: &str) {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         let mut inner = self.write();
         inner.entries.remove(expert_id);
         inner.stamp(expert_id, epoch, self.ttl);
+    }
+
+    /// Forgets every calendar, and what loads under way read (announcements of other
+    /// instances may have been missed).
+    pub fn forget_all(&self) {
+        let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut inner = self.write();
+        inner.entries.clear();
+        inner.cleared = epoch;
+    }
+
+    fn announce(&self, change: CalendarChange) {
+        if let Some(announce) = &self.announce {
+            // Gone only when the server stops.
+            let _ = announce.send(change);
+        }
     }
 
     /// Adds an appointment just booked through this instance to the expert's calendar,
@@ -127,6 +167,17 @@ impl CalendarCache {
     /// after [`CalendarCache::invalidate`]. The entry keeps its age: what another instance
     /// changed meanwhile is still seen within the time-to-live.
     pub fn booked(&self, expert_id: &str, booked: Booked) {
+        self.add_booked(expert_id, booked);
+        self.announce(CalendarChange::Booked {
+            expert_id: expert_id.to_owned(),
+            start_ms: booked.start.timestamp_millis(),
+            end_ms: booked.end.timestamp_millis(),
+            place: booked.place.map(|p| (p.lat(), p.lon())),
+        });
+    }
+
+    /// [`CalendarCache::booked`] for an appointment booked through another instance.
+    pub fn add_booked(&self, expert_id: &str, booked: Booked) {
         let entry = self
             .inner
             .read()
@@ -294,6 +345,9 @@ impl CalendarCache {
         loaded: impl IntoIterator<Item = (&'a str, &'a Arc<Calendar>)>,
     ) {
         let mut inner = self.write();
+        if begun.epoch < inner.cleared {
+            return;
+        }
         for (id, calendar) in loaded {
             if inner.stamps.get(id).is_some_and(|s| s.0 > begun.epoch) {
                 continue;
@@ -416,6 +470,12 @@ mod tests {
             cache.fresh("a", span.0, span.1).unwrap().appointments,
             [booked],
             "the older copy is not kept"
+        );
+        // Added again (read since, or announced by another instance): not twice.
+        cache.add_booked("a", booked);
+        assert_eq!(
+            cache.fresh("a", span.0, span.1).unwrap().appointments,
+            [booked]
         );
         // An expert not cached stays so.
         cache.booked("b", booked);

@@ -2,6 +2,7 @@
 //! call the store, and render; they hold no business rules.
 
 pub mod admin;
+mod announce;
 pub mod auth;
 mod calendars;
 mod directory;

@@ -55,11 +55,11 @@ impl AppState {
         let slot_key = store
             .server_secret("slot-signing-key", &random_token(48))
             .await?;
+        let calendars = CalendarCache::new(Duration::from_millis(config.calendar_cache_ms));
+        let calendars = super::announce::start(&store, calendars).await?;
         Ok(Self {
             jobs: Arc::new(Jobs::new(&config.jobs)?),
-            calendars: Arc::new(CalendarCache::new(Duration::from_millis(
-                config.calendar_cache_ms,
-            ))),
+            calendars,
             directory: Arc::new(DirectoryCache::default()),
             api_clients: Arc::new(ApiClientCache::new(config.search_cache())),
             slots: Arc::new(SlotSigner::new(slot_key.as_bytes())),

@@ -3,6 +3,7 @@
 //! migrations, locking).
 
 mod bookings;
+mod changes;
 mod documents;
 mod migrate;
 pub mod postgres;
@@ -23,6 +24,7 @@ pub use bookings::{
     AbsenceOutcome, Appointment, AppointmentFilter, BookError, BookKey, Bookings, Busy,
     DetailsEdit, IdempotencyBegin, IdempotencyRecord, Move, Owner, Recheck, Schedule,
 };
+pub use changes::{Announcement, CalendarChange, ChangeListener, Changes};
 pub use documents::{
     Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
     Refusal, StoredDossier,
@@ -150,9 +152,9 @@ pub struct Page<T> {
 }
 
 /// Everything Créneau stores.
-pub trait Store: Catalog + Bookings + Documents + Webhooks {}
+pub trait Store: Catalog + Bookings + Changes + Documents + Webhooks {}
 
-impl<T: Catalog + Bookings + Documents + Webhooks> Store for T {}
+impl<T: Catalog + Bookings + Changes + Documents + Webhooks> Store for T {}
 
 /// Firms, credentials and experts. Every firm-owned object is addressed with its firm id,
 /// so a query can never reach another firm's data.

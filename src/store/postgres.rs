@@ -19,10 +19,5 @@ pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<SqlStore>
         .connect(url)
         .await?;
     migrate::run(&pool, Backend::Postgres).await?;
-    Ok(SqlStore::new(
-        pool.clone(),
-        pool,
-        Backend::Postgres,
-        options,
-    ))
+    Ok(SqlStore::new(pool.clone(), pool, Backend::Postgres, options).announced_on(url))
 }

@@ -1,6 +1,6 @@
 //! Etape 1 and 2 over real HTTP: slot search, booking, reads.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, days_ahead, open_expert, search_body};
 
@@ -288,6 +288,51 @@ async fn another_instance_sees_a_booking_within_the_calendar_cache_delay_and_nev
             .all(|s| s["start"] != slot["start"]),
         "{fresh}"
     );
+}
+
+#[tokio::test]
+async fn on_postgresql_a_booking_through_another_instance_is_seen_at_once_whatever_the_delay() {
+    let config = creneau::config::ServerConfig {
+        calendar_cache_ms: 60_000,
+        ..Default::default()
+    };
+    let a = TestApp::spawn_with(crate::helpers::fresh_db().await, config.clone()).await;
+    let b = TestApp::spawn_with(crate::helpers::TestDb::shared(&a.db.url), config).await;
+    let (_, token) = a.firm("Cabinet").await;
+    a.expert(&token, open_expert("J. Martin")).await;
+    let key = a.api_key().await;
+    let body = search_body("VISIO", days_ahead(3), 1);
+    let first = b.search(&key, body.clone()).await; // B caches the calendar for a minute
+    let slot = first["slots"][0].clone();
+    let (status, _) = a
+        .book(&key, slot["slotId"].as_str().unwrap(), "CIA-1")
+        .await;
+    assert_eq!(status, 201);
+    let offered = |found: &Value| {
+        found["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["start"] == slot["start"])
+    };
+    if a.store.backend() == creneau::store::Backend::Postgres {
+        // A announced the change; B dropped the calendar within moments.
+        let mut seen = false;
+        for _ in 0..50 {
+            if !offered(&b.search(&key, body.clone()).await) {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(
+            seen,
+            "instance B still offers the slot booked through A after 1 s"
+        );
+    } else {
+        // One SQLite file is one process's: no announcements, B waits out its delay.
+        assert!(offered(&b.search(&key, body).await));
+    }
 }
 
 #[tokio::test]

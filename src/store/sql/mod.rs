@@ -8,6 +8,7 @@ mod batch;
 mod booking;
 mod bookings;
 mod catalog;
+mod changes;
 mod documents;
 mod events;
 mod gates;
@@ -37,6 +38,8 @@ pub struct SqlStore {
     booking_gates: std::sync::Arc<gates::Gates>,
     /// Groups concurrent bookings into shared transactions; `None` books each alone.
     batcher: Option<std::sync::Arc<batch::Batcher>>,
+    /// Where to listen for announcements of calendar changes (PostgreSQL).
+    postgres_url: Option<String>,
 }
 
 impl SqlStore {
@@ -67,6 +70,16 @@ impl SqlStore {
             backend,
             booking_gates: std::sync::Arc::default(),
             batcher,
+            postgres_url: None,
+        }
+    }
+
+    /// The same store, listening for calendar announcements on the PostgreSQL server of
+    /// `url` (see [`crate::store::Changes`]).
+    pub(in crate::store) fn announced_on(self, url: &str) -> Self {
+        Self {
+            postgres_url: Some(url.to_owned()),
+            ..self
         }
     }
 
