@@ -7,7 +7,7 @@
 //!
 //! The plans are chosen not to depend on the tables' statistics, which lag behind a table
 //! that grows fast (a new database under load, a bulk import). On PostgreSQL each span is
-//! looked up on its own through the `(expert_id, start_at)` index (`LATERAL`, kept from
+//! looked up on its own through the `(expert_id, end_at)` index (`LATERAL`, kept from
 //! being flattened into a join by `OFFSET 0`), and the status is filtered here rather than
 //! in SQL: with `status = 'CONFIRMED'` in the query, a planner that believed few
 //! appointments CONFIRMED read them all through the partial indexes of that predicate
@@ -122,4 +122,42 @@ pub(super) async fn calendars(
         .fetch_all(&mut *conn)
         .await?;
     read_calendars(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{AssertSqlSafe, Row};
+
+    use super::calendars_sql;
+    use crate::store::{Backend, StoreOptions, sqlite};
+
+    /// Reading a calendar must not walk the expert's past: each table is searched on the
+    /// expert and the end of its rows, from the start of the span.
+    #[tokio::test]
+    async fn on_sqlite_a_calendar_read_seeks_each_table_from_the_start_of_the_span() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}", dir.path().join("plan.db").display());
+        let store = sqlite::open(&url, &StoreOptions::default())
+            .await
+            .expect("open");
+        let plan = format!(
+            "EXPLAIN QUERY PLAN {}",
+            calendars_sql(Backend::Sqlite, "$1")
+        );
+        let details: Vec<String> = sqlx::query(AssertSqlSafe(plan))
+            .bind(r#"[{"e":"x","f":0,"t":1}]"#)
+            .fetch_all(store.pool())
+            .await
+            .expect("plan")
+            .iter()
+            .map(|row| row.try_get::<String, _>("detail").expect("detail"))
+            .collect();
+        for index in ["absences_expert_end", "appointments_expert_end"] {
+            let seek = format!("USING INDEX {index} (expert_id=? AND end_at>?)");
+            assert!(
+                details.iter().any(|d| d.contains(&seek)),
+                "no `{seek}` in {details:#?}"
+            );
+        }
+    }
 }
