@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Load runs of Créneau on this machine, for the README's performance figures.
 #
-#   scripts/load-runs.sh            # about 16 x DURATION seconds plus the release build
+#   scripts/load-runs.sh            # about (16 + 2 x ROUNDS) x DURATION + CRASH_DURATION
+#                                   # seconds, plus the release build and the seeding of
+#                                   # 4 + ROUNDS databases
 #
 # Builds the release binary once, then, each time on a fresh database seeded with
 # `creneau seed` (EXPERTS synthetic experts), runs `creneau loadtest` (CLIENTS virtual
@@ -10,9 +12,12 @@
 #   (b) one instance on PostgreSQL;
 #   (c) three instances on one PostgreSQL database;
 #   (d) crash run: three instances on PostgreSQL, one of them killed with SIGKILL every few
-#       seconds and restarted while the load runs; the invariant check runs at the end.
+#       seconds and restarted while the load runs (CRASH_DURATION seconds); the invariant
+#       check runs at the end.
 # Then measures `pgbench`'s single-row INSERT rate on the same PostgreSQL server, the
-# reference for "bookings per second" in the README.
+# reference for "bookings per second" in the README, and
+#   (e) ROUNDS times, a pgbench run then, at once, `--mix book` on one instance on a fresh
+#       PostgreSQL database: the ratio of the two, paired in time.
 #
 # Runs (a) to (c) first time `GET /healthz` alone and slot searches alone (same clients,
 # same servers), then the full scenario, then bookings (nearly) alone, so search
@@ -30,7 +35,8 @@
 # Searches alone also run with FEW_CLIENTS clients: past the few needed to keep both cores
 # busy, more clients only queue (latency grows, throughput does not).
 #
-# Settings (environment): DURATION=30 CLIENTS=32 FEW_CLIENTS=8 EXPERTS=1000 BASE_PORT=18080
+# Settings (environment): DURATION=30 CLIENTS=32 FEW_CLIENTS=8 EXPERTS=1000 ROUNDS=3
+#   CRASH_DURATION=max(DURATION, 30) BASE_PORT=18080
 #   PG_URL=postgres://postgres@127.0.0.1:5432 (server URL, no database) OUT=target/load-runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,13 +44,16 @@ cd "$(dirname "$0")/.."
 DURATION="${DURATION:-30}"
 CLIENTS="${CLIENTS:-32}"
 FEW_CLIENTS="${FEW_CLIENTS:-8}"
+ROUNDS="${ROUNDS:-3}"
+# The crash run lasts at least 30 s, so the instance is killed several times.
+CRASH_DURATION="${CRASH_DURATION:-$((DURATION > 30 ? DURATION : 30))}"
 EXPERTS="${EXPERTS:-1000}"
 BASE_PORT="${BASE_PORT:-18080}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
 OUT="${OUT:-target/load-runs}"
 BIN=target/release/creneau
 STAMP="$(date +%Y%m%d%H%M%S)"
-LOAD_TIMEOUT=$((DURATION + 180))
+LOAD_TIMEOUT=$((CRASH_DURATION + 180)) # CRASH_DURATION >= DURATION
 
 case "$PG_URL" in
     postgres://*@127.0.0.1:* | postgres://*@localhost:* | postgres://127.0.0.1* | postgres://localhost*) ;;
@@ -170,19 +179,19 @@ step "(d) crash run: three instances, one killed -9 and restarted under load"
 DB="$(fresh_pg d)"
 CREDS="$(seed "$DB")"
 for port in "${PORTS[@]}"; do start "$port" "$DB"; done
-load d-crash "$CREDS" "${PORTS[@]}" &
+DURATION="$CRASH_DURATION" load d-crash "$CREDS" "${PORTS[@]}" &
 LOAD_PID=$!
 VICTIM="${PORTS[2]}"
 KILLS=0
 # Kill within the first two thirds of the run, so the instance is back before the check.
-deadline=$((SECONDS + DURATION * 2 / 3))
+deadline=$((SECONDS + CRASH_DURATION * 2 / 3))
 sleep 2
 while ((SECONDS < deadline)); do
     stop "$VICTIM" KILL
     KILLS=$((KILLS + 1))
     sleep 1
     start "$VICTIM" "$DB"
-    sleep 3
+    sleep 2
 done
 wait "$LOAD_PID" || true
 echo "instance on port $VICTIM killed -9 and restarted $KILLS times"
@@ -191,14 +200,40 @@ grep -q "invariants: PASSED" "$OUT/d-crash.txt" || FAILED+=(d-crash)
 for port in "${PORTS[@]}"; do stop "$port"; done
 
 step "pgbench: single-row INSERT rate on the same PostgreSQL"
-DB="$(fresh_pg pgbench)"
-psql "$DB" -qc "CREATE TABLE t (id bigint)"
+PGBENCH_DB="$(fresh_pg pgbench)"
+psql "$PGBENCH_DB" -qc "CREATE TABLE t (id bigint)"
 printf '%s\n' '\set id random(1, 1000000000)' 'INSERT INTO t VALUES (:id);' >"$OUT/insert.sql"
-timeout 60 pgbench -n -f "$OUT/insert.sql" -T 10 -c 4 "$DB" | tee "$OUT/pgbench.txt"
+# Prints pgbench's tps (4 clients, DURATION seconds); the full report goes to FILE.
+pgbench_tps() {
+    timeout $((DURATION + 60)) pgbench -n -f "$OUT/insert.sql" -T "$DURATION" -c 4 "$PGBENCH_DB" \
+        >"$1"
+    awk '/^tps/{print int($3)}' "$1"
+}
+pgbench_tps "$OUT/pgbench.txt" >/dev/null
+cat "$OUT/pgbench.txt"
+
+# This machine's speed drifts within minutes (pgbench alone has given 6,500 to 10,000 tps
+# in one morning), so a ratio taken from runs minutes apart is mostly noise: (e) pairs each
+# `--mix book` run on a fresh database with a pgbench run just before it.
+step "(e) bookings on PostgreSQL against pgbench, $ROUNDS paired rounds"
+: >"$OUT/ratios.txt"
+for round in $(seq 1 "$ROUNDS"); do
+    DB="$(fresh_pg "e$round")"
+    CREDS="$(seed "$DB")"
+    start "$BASE_PORT" "$DB"
+    tps="$(pgbench_tps "$OUT/pgbench-e$round.txt")"
+    MIX=book load "e-round$round-book" "$CREDS" "$BASE_PORT" >/dev/null
+    stop "$BASE_PORT"
+    rate="$(awk '/^book /{print int($3)}' "$OUT/e-round$round-book.txt")"
+    echo "round $round: pgbench $tps tps, bookings $rate/s: $(awk -v b="$rate" -v p="$tps" \
+        'BEGIN{printf "%.1f %%", 100 * b / p}')" | tee -a "$OUT/ratios.txt"
+done
 
 step "summary"
 echo "pgbench, single-row INSERT:"
 grep -h "tps" "$OUT/pgbench.txt" || true
+echo "(e) bookings against pgbench, paired rounds:"
+cat "$OUT/ratios.txt"
 for run in b-postgres-book c-postgres-x3-book; do
     echo "$run: $(grep -h '^book ' "$OUT/$run.txt" || true)"
 done
