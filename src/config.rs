@@ -287,10 +287,18 @@ pub struct ServerConfig {
     /// directory's version, each expert's calendar), and protocol requests the Claims IA
     /// client of their API key, in milliseconds (0: read on every request). Changes made
     /// through this instance are seen at once; through another instance, within this
-    /// delay.
+    /// delay (on PostgreSQL, calendars within milliseconds: see the next setting).
     #[arg(long, env = "CRENEAU_CALENDAR_CACHE_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub calendar_cache_ms: u64,
+    /// On PostgreSQL, how long a cached calendar is used, in milliseconds, while this
+    /// instance hears the other instances announce their changes (they are then applied
+    /// within milliseconds, so this only bounds how long a change made outside Créneau, or
+    /// whose announcement failed, goes unseen). Never shorter than `--calendar-cache-ms`;
+    /// no effect when that is 0.
+    #[arg(long, env = "CRENEAU_CALENDAR_CACHE_ANNOUNCED_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(0..=300_000))]
+    pub calendar_cache_announced_ms: u64,
     /// Slot engine settings.
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -411,6 +419,7 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             slot_ttl_secs: 900,
             calendar_cache_ms: 1000,
+            calendar_cache_announced_ms: 10_000,
             engine: EngineArgs::default(),
             jobs: JobArgs::default(),
         }

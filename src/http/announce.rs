@@ -10,7 +10,10 @@
 //!
 //! Announcements are grouped: the changes made while one is sent go in the next, and at
 //! most one is sent every [`INTERVAL`], so their number does not grow with the booking
-//! rate. A lost announcement only leaves a calendar to the cache's delay, as before.
+//! rate. While announcements are heard, cached calendars are kept for the longer delay
+//! (`--calendar-cache-announced-ms`); when they may have been missed, every calendar is
+//! dropped and the short one (`--calendar-cache-ms`) applies until they are heard again.
+//! An announcement that could not be sent leaves a calendar to the delay.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -29,17 +32,21 @@ const INTERVAL: Duration = Duration::from_millis(10);
 const RETRY: Duration = Duration::from_secs(1);
 
 /// Starts announcing this instance's changes and applying the other instances' to
-/// `calendars`, when the store can deliver announcements; returns the cache, announcing.
+/// `calendars`, when the store can deliver announcements; returns the cache, announcing,
+/// and keeping calendars for `heard_ttl` while it hears the others.
 pub async fn start(
     store: &Arc<dyn Store>,
     calendars: CalendarCache,
+    heard_ttl: Duration,
 ) -> anyhow::Result<Arc<CalendarCache>> {
     let Some(listener) = store.listen_changes().await? else {
         return Ok(Arc::new(calendars));
     };
     let origin = crate::auth::random_token(12);
     let (sender, changed) = mpsc::unbounded_channel();
-    let calendars = Arc::new(calendars.announcing(sender));
+    let calendars = Arc::new(calendars.announcing(sender, heard_ttl));
+    // Listening began before anything was cached.
+    calendars.hearing(true);
     tokio::spawn(send(Arc::clone(store), origin.clone(), changed));
     tokio::spawn(listen(
         Arc::clone(store),
@@ -107,7 +114,8 @@ fn apply(calendars: &CalendarCache, change: &CalendarChange) {
 }
 
 /// Drops from `calendars` what other instances announce; everything when announcements
-/// may have been missed. Ends when the cache is gone.
+/// may have been missed, and again when they are heard anew (what was read meanwhile may
+/// have missed some). Ends when the cache is gone.
 async fn listen(
     store: Arc<dyn Store>,
     origin: String,
@@ -120,18 +128,26 @@ async fn listen(
             return;
         };
         match next {
-            Ok(Some(announcement)) if announcement.origin != origin => {
-                for change in &announcement.changes {
-                    apply(&calendars, change);
+            Ok(Some(announcement)) => {
+                if !calendars.is_hearing() {
+                    tracing::info!("calendar announcements heard again; cached calendars dropped");
+                    calendars.forget_all();
+                    calendars.hearing(true);
+                }
+                if announcement.origin != origin {
+                    for change in &announcement.changes {
+                        apply(&calendars, change);
+                    }
                 }
             }
-            Ok(Some(_)) => {}
             Ok(None) => {
                 tracing::warn!("calendar announcements interrupted; cached calendars dropped");
+                calendars.hearing(false);
                 calendars.forget_all();
             }
             Err(err) => {
                 tracing::warn!(error = %err, "calendar announcements lost; listening again");
+                calendars.hearing(false);
                 calendars.forget_all();
                 drop(calendars);
                 tokio::time::sleep(RETRY).await;
@@ -144,5 +160,98 @@ async fn listen(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use chrono::Utc;
+    use tokio::sync::mpsc;
+
+    use super::listen;
+    use crate::http::calendars::CalendarCache;
+    use crate::store::{
+        Announcement, CalendarChange, ChangeListener, Store, StoreOptions, StoreResult,
+    };
+
+    /// Plays the announcements (or interruptions, `None`) it is sent.
+    struct Played(mpsc::UnboundedReceiver<Option<Announcement>>);
+
+    #[async_trait]
+    impl ChangeListener for Played {
+        async fn next(&mut self) -> StoreResult<Option<Announcement>> {
+            match self.0.recv().await {
+                Some(played) => Ok(played),
+                // Nothing more to play: silence.
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    /// Waits until `done` holds of `calendars` (the listener runs on its own task).
+    async fn until(calendars: &CalendarCache, done: impl Fn(&CalendarCache) -> bool) {
+        for _ in 0..500 {
+            if done(calendars) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        panic!("the listener did not get there");
+    }
+
+    #[tokio::test]
+    async fn an_interruption_drops_every_calendar_and_shortens_their_life_until_heard_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}", dir.path().join("a.db").display());
+        let store: Arc<dyn Store> = crate::store::open_with(&url, &StoreOptions::default())
+            .await
+            .expect("store");
+        let (sender, _changes) = mpsc::unbounded_channel();
+        let calendars = Arc::new(
+            CalendarCache::new(Duration::from_secs(1)).announcing(sender, Duration::from_secs(10)),
+        );
+        calendars.hearing(true);
+        let (play, played) = mpsc::unbounded_channel();
+        tokio::spawn(listen(
+            Arc::clone(&store),
+            "me".to_owned(),
+            Box::new(Played(played)),
+            Arc::downgrade(&calendars),
+        ));
+        let now = Utc::now();
+        let (from, to) = (now, now + chrono::Duration::hours(1));
+        let is_cached = |c: &CalendarCache| c.fresh("e1", from, to).is_some();
+        calendars
+            .get(store.as_ref(), &["e1"], from, to)
+            .await
+            .expect("read");
+        assert!(is_cached(&calendars));
+
+        play.send(None).expect("listening");
+        until(&calendars, |c| !c.is_hearing()).await;
+        assert!(
+            !is_cached(&calendars),
+            "what may have missed a change is dropped"
+        );
+
+        // Read while deaf, then heard again: dropped too, and kept long again.
+        calendars
+            .get(store.as_ref(), &["e1"], from, to)
+            .await
+            .expect("read");
+        assert!(is_cached(&calendars));
+        let own = Announcement {
+            origin: "me".to_owned(),
+            changes: vec![CalendarChange::Changed {
+                expert_id: "e2".to_owned(),
+            }],
+        };
+        play.send(Some(own)).expect("listening");
+        until(&calendars, CalendarCache::is_hearing).await;
+        assert!(!is_cached(&calendars));
     }
 }

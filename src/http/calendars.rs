@@ -6,9 +6,14 @@
 //! expert's entry at once (and a load that was under way when one happened does not keep
 //! that expert's copy), except a booking, which is added to the entry: under a flow of
 //! bookings, the next search would otherwise read again the calendar of every expert just
-//! booked. Writes through another instance on the same database are seen within `ttl`. A stale calendar can only make a search offer a slot that is gone, and a
-//! booking re-checks the slot in its own transaction, so it never causes a double booking:
-//! the client gets `409 slot-unavailable` and searches again, as after any race.
+//! booked. Writes through another instance on the same database are applied as soon as
+//! it announces them (PostgreSQL, see [`super::announce`]); while those announcements are
+//! heard, calendars are kept longer, since the time-to-live then only bounds how long a
+//! change made outside Créneau, or whose announcement failed, goes unseen. Otherwise
+//! changes made elsewhere are seen within the time-to-live. A stale calendar can only make
+//! a search offer a slot that is gone (or miss one freed), and a booking re-checks the
+//! slot in its own transaction, so it never causes a double booking: the client gets
+//! `409 slot-unavailable` and searches again, as after any race.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +46,11 @@ const PRUNE_STAMPS_ABOVE: usize = 4096;
 /// Per-expert calendars with a time-to-live.
 pub struct CalendarCache {
     ttl: Duration,
+    /// The time-to-live while `hearing` (at least `ttl`, unless that is zero).
+    heard_ttl: Duration,
+    /// Whether this instance hears the other instances' announcements now: then their
+    /// changes reach the cache within milliseconds, and a calendar can be kept longer.
+    hearing: std::sync::atomic::AtomicBool,
     inner: RwLock<Inner>,
     /// Bumped by every invalidation.
     epoch: AtomicU64,
@@ -115,18 +125,54 @@ impl CalendarCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
+            heard_ttl: ttl,
+            hearing: std::sync::atomic::AtomicBool::new(false),
             inner: RwLock::default(),
             epoch: AtomicU64::new(0),
             announce: None,
         }
     }
 
-    /// The same cache, sending every change made through this instance to `announce`.
+    /// The same cache, sending every change made through this instance to `announce`,
+    /// and keeping calendars for `heard_ttl` (if longer than its time-to-live, and unless
+    /// that is zero) while [`CalendarCache::hearing`] says the other instances' changes
+    /// are heard.
     #[must_use]
-    pub fn announcing(self, announce: tokio::sync::mpsc::UnboundedSender<CalendarChange>) -> Self {
+    pub fn announcing(
+        self,
+        announce: tokio::sync::mpsc::UnboundedSender<CalendarChange>,
+        heard_ttl: Duration,
+    ) -> Self {
+        let heard_ttl = if self.ttl.is_zero() {
+            Duration::ZERO
+        } else {
+            heard_ttl.max(self.ttl)
+        };
         Self {
             announce: Some(announce),
+            heard_ttl,
             ..self
+        }
+    }
+
+    /// Says whether the other instances' announcements are heard from now on. When they
+    /// stop being heard, call [`CalendarCache::forget_all`] too: some may have been missed.
+    pub fn hearing(&self, heard: bool) {
+        self.hearing.store(heard, Ordering::SeqCst);
+    }
+
+    /// Whether the other instances' announcements are heard (see
+    /// [`CalendarCache::hearing`]).
+    pub fn is_hearing(&self) -> bool {
+        self.hearing.load(Ordering::SeqCst)
+    }
+
+    /// How long a cached calendar is used now.
+    fn current_ttl(&self) -> Duration {
+        if self.is_hearing() {
+            self.heard_ttl
+        } else {
+            self.ttl
         }
     }
 
@@ -143,7 +189,7 @@ impl CalendarCache {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         let mut inner = self.write();
         inner.entries.remove(expert_id);
-        inner.stamp(expert_id, epoch, self.ttl);
+        inner.stamp(expert_id, epoch, self.heard_ttl);
     }
 
     /// Forgets every calendar, and what loads under way read (announcements of other
@@ -199,7 +245,7 @@ impl CalendarCache {
             };
             inner.entries.insert(expert_id.to_owned(), cached);
         }
-        inner.stamp(expert_id, epoch, self.ttl);
+        inner.stamp(expert_id, epoch, self.heard_ttl);
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
@@ -259,7 +305,12 @@ impl CalendarCache {
     }
 
     /// The cached calendar of `id` if it is young enough and covers `[from, to)`.
-    fn fresh(&self, id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Arc<Calendar>> {
+    pub(super) fn fresh(
+        &self,
+        id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Option<Arc<Calendar>> {
         let inner = self
             .inner
             .read()
@@ -270,7 +321,7 @@ impl CalendarCache {
 
     /// Whether `c` is young enough and covers `[from, to)`.
     fn serves(&self, c: &Cached, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
-        c.loaded.elapsed() < self.ttl && c.from <= from && to <= c.to
+        c.loaded.elapsed() < self.current_ttl() && c.from <= from && to <= c.to
     }
 
     /// Splits the `missing` indexes of `ids` into those this search reads (registered as
@@ -480,6 +531,37 @@ mod tests {
         // An expert not cached stays so.
         cache.booked("b", booked);
         assert_eq!(cached(&cache), ["a"]);
+    }
+
+    #[test]
+    fn calendars_are_kept_longer_while_the_other_instances_are_heard() {
+        let (sender, _changes) = tokio::sync::mpsc::unbounded_channel();
+        let cache = CalendarCache::new(Duration::from_secs(1))
+            .announcing(sender.clone(), Duration::from_secs(10));
+        let now = Utc::now();
+        let span = (now, now + chrono::Duration::days(1));
+        let five_seconds_ago = Instant::now()
+            .checked_sub(Duration::from_secs(5))
+            .expect("an instant 5 s ago");
+        let begun = Begun {
+            epoch: cache.epoch.load(Ordering::SeqCst),
+            at: five_seconds_ago,
+        };
+        cache.keep(&begun, span, [("a", &Arc::new(Calendar::default()))]);
+        assert!(cache.fresh("a", span.0, span.1).is_none(), "deaf: 1 s");
+        cache.hearing(true);
+        assert!(cache.fresh("a", span.0, span.1).is_some(), "heard: 10 s");
+        cache.hearing(false);
+        assert!(
+            cache.fresh("a", span.0, span.1).is_none(),
+            "deaf again: 1 s"
+        );
+        // Never shorter than the time-to-live; no caching stays no caching.
+        let longer = CalendarCache::new(Duration::from_secs(20))
+            .announcing(sender.clone(), Duration::from_secs(10));
+        assert_eq!(longer.heard_ttl, Duration::from_secs(20));
+        let none = CalendarCache::new(Duration::ZERO).announcing(sender, Duration::from_secs(10));
+        assert_eq!(none.heard_ttl, Duration::ZERO);
     }
 
     #[test]

@@ -56,7 +56,12 @@ impl AppState {
             .server_secret("slot-signing-key", &random_token(48))
             .await?;
         let calendars = CalendarCache::new(Duration::from_millis(config.calendar_cache_ms));
-        let calendars = super::announce::start(&store, calendars).await?;
+        let calendars = super::announce::start(
+            &store,
+            calendars,
+            Duration::from_millis(config.calendar_cache_announced_ms),
+        )
+        .await?;
         Ok(Self {
             jobs: Arc::new(Jobs::new(&config.jobs)?),
             calendars,
