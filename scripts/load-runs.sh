@@ -212,7 +212,7 @@ pgbench_tps() {
 pgbench_tps "$OUT/pgbench.txt" >/dev/null
 cat "$OUT/pgbench.txt"
 
-# This machine's speed drifts within minutes (pgbench alone has given 6,500 to 10,000 tps
+# This machine's speed drifts within minutes (pgbench alone has given 3,700 to 11,400 tps
 # in one morning), so a ratio taken from runs minutes apart is mostly noise: (e) pairs each
 # `--mix book` run on a fresh database with a pgbench run just before it.
 step "(e) bookings on PostgreSQL against pgbench, $ROUNDS paired rounds"

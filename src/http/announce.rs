@@ -129,10 +129,8 @@ async fn listen(
         };
         match next {
             Ok(Some(announcement)) => {
-                if !calendars.is_hearing() {
+                if calendars.hearing(true) {
                     tracing::info!("calendar announcements heard again; cached calendars dropped");
-                    calendars.forget_all();
-                    calendars.hearing(true);
                 }
                 if announcement.origin != origin {
                     for change in &announcement.changes {
@@ -143,12 +141,10 @@ async fn listen(
             Ok(None) => {
                 tracing::warn!("calendar announcements interrupted; cached calendars dropped");
                 calendars.hearing(false);
-                calendars.forget_all();
             }
             Err(err) => {
                 tracing::warn!(error = %err, "calendar announcements lost; listening again");
                 calendars.hearing(false);
-                calendars.forget_all();
                 drop(calendars);
                 tokio::time::sleep(RETRY).await;
                 match store.listen_changes().await {
@@ -174,9 +170,7 @@ mod tests {
 
     use super::listen;
     use crate::http::calendars::CalendarCache;
-    use crate::store::{
-        Announcement, CalendarChange, ChangeListener, Store, StoreOptions, StoreResult,
-    };
+    use crate::store::{Announcement, CalendarChange, ChangeListener, Store, StoreResult};
 
     /// Plays the announcements (or interruptions, `None`) it is sent.
     struct Played(mpsc::UnboundedReceiver<Option<Announcement>>);
@@ -205,11 +199,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_interruption_drops_every_calendar_and_shortens_their_life_until_heard_again() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite:{}", dir.path().join("a.db").display());
-        let store: Arc<dyn Store> = crate::store::open_with(&url, &StoreOptions::default())
-            .await
-            .expect("store");
+        let (_dir, store) = crate::store::sqlite::temporary().await;
+        let store: Arc<dyn Store> = Arc::new(store);
         let (sender, _changes) = mpsc::unbounded_channel();
         let calendars = Arc::new(
             CalendarCache::new(Duration::from_secs(1)).announcing(sender, Duration::from_secs(10)),

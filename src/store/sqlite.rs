@@ -49,6 +49,17 @@ pub async fn open(url: &str, settings: &StoreOptions) -> anyhow::Result<SqlStore
     Ok(SqlStore::new(pool, writer, Backend::Sqlite, settings))
 }
 
+/// A new SQLite database in a temporary directory, removed when the directory guard goes.
+#[cfg(test)]
+pub(crate) async fn temporary() -> (tempfile::TempDir, SqlStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("test.db").display());
+    let store = open(&url, &StoreOptions::default())
+        .await
+        .expect("open a temporary SQLite database");
+    (dir, store)
+}
+
 fn options(connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(connections)

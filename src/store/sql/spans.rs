@@ -129,17 +129,13 @@ mod tests {
     use sqlx::{AssertSqlSafe, Row};
 
     use super::calendars_sql;
-    use crate::store::{Backend, StoreOptions, sqlite};
+    use crate::store::{Backend, sqlite};
 
     /// Reading a calendar must not walk the expert's past: each table is searched on the
     /// expert and the end of its rows, from the start of the span.
     #[tokio::test]
     async fn on_sqlite_a_calendar_read_seeks_each_table_from_the_start_of_the_span() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite:{}", dir.path().join("plan.db").display());
-        let store = sqlite::open(&url, &StoreOptions::default())
-            .await
-            .expect("open");
+        let (_dir, store) = sqlite::temporary().await;
         let plan = format!(
             "EXPLAIN QUERY PLAN {}",
             calendars_sql(Backend::Sqlite, "$1")
