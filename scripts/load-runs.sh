@@ -62,7 +62,6 @@ esac
 
 mkdir -p "$OUT"
 declare -A PIDS=()   # port -> pid of a server this script started
-DATABASES=()
 FAILED=()
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
@@ -74,9 +73,13 @@ cleanup() {
     done
     wait 2>/dev/null || true
     if [[ "${KEEP:-0}" != 1 ]]; then
-        for db in "${DATABASES[@]}"; do
-            psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-        done
+        # By name: `fresh_pg` runs in a command substitution, a subshell, so it cannot
+        # record what it created in a variable of this one.
+        psql "$PG_URL/postgres" -qAtc \
+            "SELECT datname FROM pg_database WHERE datname LIKE 'creneau_load_${STAMP}_%'" |
+            while read -r db; do
+                psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+            done || true
     fi
 }
 trap cleanup EXIT
@@ -85,7 +88,6 @@ trap cleanup EXIT
 fresh_pg() {
     local name="creneau_load_${STAMP}_$1"
     psql "$PG_URL/postgres" -qc "CREATE DATABASE $name" >/dev/null
-    DATABASES+=("$name")
     echo "$PG_URL/$name"
 }
 
