@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -15,6 +15,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::clock::Clock;
 
 /// Random bytes, URL-safe base64.
 pub fn random_token(bytes: usize) -> String {
@@ -126,6 +128,9 @@ pub struct FirmClaims {
     pub iat: i64,
     /// Expiry (Unix seconds).
     pub exp: i64,
+    /// Not before (Unix seconds), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 const AUDIENCE: &str = "creneau-admin";
@@ -138,15 +143,17 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     ttl: Duration,
+    clock: Clock,
 }
 
 impl TokenKeys {
     /// Keys from a secret (at least 32 bytes) and a lifetime (capped at one hour).
-    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+    pub fn new(secret: &[u8], ttl: Duration, clock: Clock) -> Self {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             ttl: ttl.min(MAX_TOKEN_TTL),
+            clock,
         }
     }
 
@@ -157,13 +164,14 @@ impl TokenKeys {
 
     /// Issues a token for a firm.
     pub fn issue(&self, firm_id: &str) -> anyhow::Result<String> {
-        let now = chrono::Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         let claims = FirmClaims {
             sub: firm_id.to_owned(),
             aud: AUDIENCE.into(),
             iss: ISSUER.into(),
             iat: now,
             exp: now + i64::try_from(self.ttl.as_secs())?,
+            nbf: None,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -172,15 +180,26 @@ impl TokenKeys {
         )?)
     }
 
-    /// The firm id of a valid, unexpired token.
+    /// The firm id of a valid token: signed by us, for us, issued in the past for at most
+    /// [`MAX_TOKEN_TTL`], unexpired and already valid by this key's clock.
     pub fn verify(&self, token: &str) -> Option<String> {
+        const LEEWAY: i64 = 5;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
-        validation.leeway = 5;
-        jsonwebtoken::decode::<FirmClaims>(token, &self.decoding, &validation)
-            .ok()
-            .map(|data| data.claims.sub)
+        // Times are checked below against the injected clock.
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        let claims = jsonwebtoken::decode::<FirmClaims>(token, &self.decoding, &validation)
+            .ok()?
+            .claims;
+        let now = self.clock.now().timestamp();
+        let longest = i64::try_from(MAX_TOKEN_TTL.as_secs()).unwrap_or(i64::MAX);
+        let valid = claims.exp > now - LEEWAY
+            && claims.iat <= now + LEEWAY
+            && claims.exp - claims.iat <= longest
+            && claims.nbf.is_none_or(|nbf| nbf <= now + LEEWAY);
+        valid.then_some(claims.sub)
     }
 }
 
@@ -188,7 +207,9 @@ impl TokenKeys {
 pub struct Throttle {
     max_failures: u32,
     window: Duration,
-    state: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Failures of each client id since when, as [`Clock::elapsed`].
+    state: Mutex<HashMap<String, (u32, Duration)>>,
+    clock: Clock,
 }
 
 /// Most client ids tracked at once (unknown ids are tracked too).
@@ -196,11 +217,12 @@ const THROTTLE_CAPACITY: usize = 10_000;
 
 impl Throttle {
     /// Allows `max_failures` failures per `window`.
-    pub fn new(max_failures: u32, window: Duration) -> Self {
+    pub fn new(max_failures: u32, window: Duration, clock: Clock) -> Self {
         Self {
             max_failures,
             window,
             state: Mutex::new(HashMap::new()),
+            clock,
         }
     }
 
@@ -211,7 +233,7 @@ impl Throttle {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (failures, since) = state.get(client_id)?;
-        let elapsed = since.elapsed();
+        let elapsed = self.clock.elapsed().saturating_sub(*since);
         (*failures >= self.max_failures && elapsed < self.window)
             .then(|| self.window.saturating_sub(elapsed).as_secs().max(1))
     }
@@ -222,15 +244,14 @@ impl Throttle {
             .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = self.clock.elapsed();
         if state.len() >= THROTTLE_CAPACITY {
             let window = self.window;
-            state.retain(|_, (_, since)| since.elapsed() < window);
+            state.retain(|_, (_, since)| now.saturating_sub(*since) < window);
         }
-        let entry = state
-            .entry(client_id.to_owned())
-            .or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, Instant::now());
+        let entry = state.entry(client_id.to_owned()).or_insert((0, now));
+        if now.saturating_sub(entry.1) >= self.window {
+            *entry = (0, now);
         }
         entry.0 += 1;
     }
@@ -279,22 +300,22 @@ mod tests {
 
     #[test]
     fn a_token_names_its_firm_and_a_forged_one_is_refused() {
-        let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(600));
+        let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(600), Clock::system());
         let token = keys.issue("firm-1").unwrap();
         assert_eq!(keys.verify(&token).as_deref(), Some("firm-1"));
-        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(600));
+        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(600), Clock::system());
         assert_eq!(other.verify(&token), None);
     }
 
     #[test]
     fn a_token_lifetime_is_capped_at_one_hour() {
-        let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(86_400));
+        let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(86_400), Clock::system());
         assert_eq!(keys.ttl(), MAX_TOKEN_TTL);
     }
 
     #[test]
     fn repeated_failures_lock_the_client_out_until_success() {
-        let throttle = Throttle::new(3, Duration::from_secs(60));
+        let throttle = Throttle::new(3, Duration::from_secs(60), Clock::system());
         for _ in 0..3 {
             assert_eq!(throttle.check("c"), None);
             throttle.failed("c");
@@ -303,5 +324,65 @@ mod tests {
         assert_eq!(throttle.check("other"), None);
         throttle.succeeded("c");
         assert_eq!(throttle.check("c"), None);
+    }
+
+    #[test]
+    fn a_lock_out_ends_with_its_window() {
+        let clock = Clock::manual(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap());
+        let throttle = Throttle::new(1, Duration::from_secs(60), clock.clone());
+        throttle.failed("c");
+        assert_eq!(throttle.check("c"), Some(60));
+        clock.advance(Duration::from_secs(45));
+        assert_eq!(throttle.check("c"), Some(15));
+        clock.advance(Duration::from_secs(15));
+        assert_eq!(throttle.check("c"), None);
+    }
+
+    /// Signs `claims` with the key of `keys_secret`, as a forger holding the key could.
+    fn signed(secret: &[u8], claims: &FirmClaims) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_token_is_refused_once_expired_by_the_clock() {
+        let clock = Clock::manual(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap());
+        let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(600), clock.clone());
+        let token = keys.issue("firm-1").unwrap();
+        clock.advance(Duration::from_secs(590));
+        assert_eq!(keys.verify(&token).as_deref(), Some("firm-1"));
+        clock.advance(Duration::from_secs(20));
+        assert_eq!(keys.verify(&token), None);
+    }
+
+    #[test]
+    fn tokens_from_the_future_or_living_too_long_are_refused() {
+        let clock = Clock::manual(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap());
+        let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(600), clock.clone());
+        let now = clock.now().timestamp();
+        let claims = |iat: i64, exp: i64, nbf: Option<i64>| FirmClaims {
+            sub: "firm-1".into(),
+            aud: AUDIENCE.into(),
+            iss: ISSUER.into(),
+            iat,
+            exp,
+            nbf,
+        };
+        let fine = signed(&[7u8; 32], &claims(now, now + 600, Some(now)));
+        assert_eq!(keys.verify(&fine).as_deref(), Some("firm-1"));
+        let not_yet = signed(&[7u8; 32], &claims(now, now + 600, Some(now + 300)));
+        assert_eq!(keys.verify(&not_yet), None, "nbf in the future");
+        let future = signed(&[7u8; 32], &claims(now + 300, now + 900, None));
+        assert_eq!(keys.verify(&future), None, "iat in the future");
+        let ten_years = signed(&[7u8; 32], &claims(now, now + 315_360_000, None));
+        assert_eq!(
+            keys.verify(&ten_years),
+            None,
+            "longer than the longest lifetime"
+        );
     }
 }

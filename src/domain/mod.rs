@@ -67,6 +67,7 @@ pub mod expert;
 pub mod firm;
 pub mod hours;
 mod invalid;
+pub mod json;
 pub mod money;
 pub mod place;
 pub mod postal;
@@ -80,6 +81,7 @@ pub use codes::{
 };
 pub use hours::{HoursError, TimeRange, WeeklyHours};
 pub use invalid::Invalid;
+pub use json::from_json;
 pub use money::{Money, MoneyError, Stake};
 pub use place::{
     Address, AddressError, Area, AreaError, CountryCode, CountryCodeError, GeoPoint, GeoPointError,

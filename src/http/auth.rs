@@ -1,10 +1,6 @@
 //! Authentication extractors: a handler that takes [`FirmAdmin`] or [`ClaimsIaClient`]
 //! cannot run without a valid credential, and always has the caller's identity in hand.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
-
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -12,59 +8,6 @@ use axum::http::request::Parts;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::auth::{api_key_client_id, api_key_matches};
-use crate::store::{ApiClient, Store, StoreResult};
-
-/// Claims IA clients as last read, for a short time: every protocol request checks its
-/// API key, and reading the client from the database was the only database access left on
-/// a slot search. Only clients found are kept (a wrong id always reaches the database and
-/// the throttle); the key itself is checked against the hash on every request. A client
-/// changed in the database is seen within `ttl`.
-pub struct ApiClientCache {
-    ttl: Duration,
-    entries: RwLock<HashMap<String, (Instant, ApiClient)>>,
-}
-
-impl ApiClientCache {
-    /// A cache keeping clients for `ttl` (zero: no caching).
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: RwLock::default(),
-        }
-    }
-
-    /// The client with this id, from the cache while fresh, else from the store.
-    pub async fn get(&self, store: &dyn Store, id: &str) -> StoreResult<Option<ApiClient>> {
-        if self.ttl.is_zero() {
-            return store.api_client(id).await;
-        }
-        {
-            let entries = self
-                .entries
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some((loaded, client)) = entries.get(id)
-                && loaded.elapsed() < self.ttl
-            {
-                return Ok(Some(client.clone()));
-            }
-        }
-        let client = store.api_client(id).await?;
-        let mut entries = self
-            .entries
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match &client {
-            Some(client) => {
-                entries.insert(id.to_owned(), (Instant::now(), client.clone()));
-            }
-            None => {
-                entries.remove(id);
-            }
-        }
-        Ok(client)
-    }
-}
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts
@@ -127,6 +70,7 @@ impl FromRequestParts<AppState> for ClaimsIaClient {
         let key = bearer(parts)?;
         let client_id = api_key_client_id(key).ok_or(INVALID)?;
         let client = state
+            .service
             .api_clients
             .get(state.store.as_ref(), client_id)
             .await?

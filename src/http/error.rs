@@ -291,6 +291,31 @@ impl From<crate::store::BookError> for ApiError {
     }
 }
 
+impl From<crate::service::Error> for ApiError {
+    fn from(err: crate::service::Error) -> Self {
+        use crate::service::Error;
+        match err {
+            Error::Invalid(invalid) => Self::Validation(
+                invalid
+                    .into_iter()
+                    .map(|i| FieldProblem {
+                        pointer: i.pointer,
+                        detail: i.detail,
+                    })
+                    .collect(),
+            ),
+            Error::SlotUnavailable => Self::SlotUnavailable,
+            Error::InvalidSlot => Self::InvalidSlot,
+            Error::SlotExpired => Self::SlotExpired,
+            Error::AppointmentExists(id) => Self::AppointmentExists(id),
+            Error::AbsenceOverAppointments(ids) => Self::AbsenceOverAppointments(ids),
+            Error::KeyTaken => Self::IdempotencyKeyInFlight,
+            Error::Store(err) => err.into(),
+            Error::Internal(err) => Self::Internal(err),
+        }
+    }
+}
+
 impl From<Invalid> for ApiError {
     fn from(invalid: Invalid) -> Self {
         Self::invalid(invalid.pointer, invalid.detail)

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, FieldProblem};
+use crate::domain::json::{pointer_of, strip_position};
 use crate::store::PageRequest;
 
 /// Largest accepted JSON body.
@@ -21,7 +22,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
-fn is_json(content_type: &str) -> bool {
+/// Whether a `Content-Type` names JSON (`application/json` or `application/*+json`).
+pub fn is_json(content_type: &str) -> bool {
     let essence = content_type
         .split(';')
         .next()
@@ -86,60 +88,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// Deserializes an already-parsed JSON value, with the same error mapping as [`parse_json`].
+/// Deserializes a JSON value into domain types; the problem names the offending value.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().clone();
-        let message = strip_position(&err.into_inner().to_string());
-        let pointer = pointer_of(&path, &message);
-        ApiError::Validation(vec![FieldProblem {
-            pointer,
-            detail: message,
-        }])
-    })
-}
-
-/// serde_json appends " at line L column C"; the pointer says where, so drop it.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-/// JSON Pointer of the failing value; for unknown or missing fields serde stops at the
-/// parent object, so the field named in the message is appended.
-fn pointer_of(path: &serde_path_to_error::Path, message: &str) -> String {
-    use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path {
-        match segment {
-            Segment::Seq { index } => {
-                pointer.push('/');
-                pointer.push_str(&index.to_string());
-            }
-            Segment::Map { key } => {
-                pointer.push('/');
-                pointer.push_str(&escape(key));
-            }
-            Segment::Enum { .. } | Segment::Unknown => {}
-        }
-    }
-    for prefix in ["unknown field `", "missing field `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(name) = rest.split('`').next() {
-                if !pointer.ends_with(&format!("/{}", escape(name))) {
-                    pointer.push('/');
-                    pointer.push_str(&escape(name));
-                }
-            }
-        }
-    }
-    pointer
+    crate::domain::from_json(value).map_err(ApiError::from)
 }
 
 /// A query string; failures are 400 problems.

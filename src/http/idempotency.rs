@@ -1,17 +1,24 @@
-//! `Idempotency-Key` for unsafe protocol requests: the same key with the same request replays
-//! the first response byte for byte (`Idempotent-Replayed: true`); with another request it is
-//! 422 `idempotency-key-reused`; while the first is in flight a duplicate waits briefly, then
-//! gets 409 `idempotency-key-in-flight`. Keys live 24 hours per client.
+//! `Idempotency-Key` for unsafe protocol requests, applied by one layer: the same key with
+//! the same request replays the first response byte for byte (`Idempotent-Replayed: true`);
+//! with another request it is 422 `idempotency-key-reused`; while the first is in flight a
+//! duplicate waits briefly, then gets 409 `idempotency-key-in-flight`. Keys live 24 hours
+//! per client. Answers to requests that could not be read (400, 413, 415, 422
+//! `validation-failed`) and our own failures (5xx) are not kept: the key is released.
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, OriginalUri, Request};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::auth::ClaimsIaClient;
 use super::error::{ApiError, PROBLEM_JSON};
+use super::extract::{MAX_BODY_BYTES, is_json};
 use super::state::AppState;
 use crate::store::{IdempotencyBegin, IdempotencyRecord, hex};
 
@@ -43,6 +50,39 @@ impl Captured {
             status: status.as_u16(),
             headers,
             body,
+        }
+    }
+
+    /// A response as the handler gave it (its body is small JSON).
+    async fn of(response: Response) -> Self {
+        let (parts, body) = response.into_parts();
+        let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(err) => {
+                return Self::error(&ApiError::Internal(anyhow::anyhow!("response body: {err}")));
+            }
+        };
+        let headers = [header::CONTENT_TYPE, header::LOCATION, header::ETAG]
+            .iter()
+            .filter_map(|name| {
+                let value = parts.headers.get(name)?.to_str().ok()?;
+                Some((name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect();
+        Self {
+            status: parts.status.as_u16(),
+            headers,
+            body,
+        }
+    }
+
+    /// Whether this answer is kept under its key: not when the request could not be read,
+    /// nor when the failure was ours.
+    fn kept(&self) -> bool {
+        match self.status {
+            400 | 413 | 415 => false,
+            422 => !self.body.contains("\"code\":\"validation-failed\""),
+            status => status < 500,
         }
     }
 
@@ -89,7 +129,7 @@ impl Captured {
 }
 
 /// The key a request carries, if any (400 when malformed).
-pub fn key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+fn key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get(HEADER) else {
         return Ok(None);
     };
@@ -107,7 +147,7 @@ pub fn key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 /// Fingerprint of a request: method, path and the canonical JSON body (keys sorted), so
 /// whitespace or key order do not make the "same" request different.
-pub fn fingerprint(method: &str, path: &str, body: &serde_json::Value) -> String {
+fn fingerprint(method: &str, path: &str, body: &serde_json::Value) -> String {
     let mut hasher = Sha256::new();
     hasher.update(method.as_bytes());
     hasher.update(b" ");
@@ -115,14 +155,6 @@ pub fn fingerprint(method: &str, path: &str, body: &serde_json::Value) -> String
     hasher.update(b"\n");
     hasher.update(body.to_string().as_bytes());
     hex(&hasher.finalize())
-}
-
-/// What to do with a request carrying a key.
-pub enum Claim {
-    /// Process it; the key is ours.
-    Proceed,
-    /// Answer this (a replay, or a refusal).
-    Answer(Response),
 }
 
 fn ms(d: Duration) -> i64 {
@@ -134,8 +166,155 @@ pub fn expired_before_ms(now: chrono::DateTime<chrono::Utc>) -> i64 {
     now.timestamp_millis() - ms(KEY_TTL)
 }
 
+/// The request's key as the layer hands it to the handler (a request extension).
+#[derive(Debug, Clone)]
+pub enum KeyUse {
+    /// The layer claimed it: the handler may record its success in its own transaction.
+    Claimed {
+        /// Client the key belongs to.
+        client_id: String,
+        /// The key.
+        key: String,
+    },
+    /// Nobody claimed it yet (see [`fresh_first`]): the handler may claim and answer it
+    /// in its own transaction, and then marks its response with [`AnsweredUnderKey`].
+    Fresh {
+        /// Client the key belongs to.
+        client_id: String,
+        /// The key.
+        key: String,
+        /// The request's fingerprint.
+        request_hash: String,
+    },
+}
+
+/// Marks a response already recorded under its key by the handler's own transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct AnsweredUnderKey;
+
+/// A keyed request, read once so that it can be run again.
+struct Keyed {
+    client_id: String,
+    key: String,
+    request_hash: String,
+    parts: axum::http::request::Parts,
+    body: Bytes,
+}
+
+impl Keyed {
+    fn request(&self, key_use: KeyUse) -> Request {
+        let mut request = Request::from_parts(self.parts.clone(), Body::from(self.body.clone()));
+        request.extensions_mut().insert(key_use);
+        request
+    }
+}
+
+/// Reads what idempotency needs from a request; `Err` gives the request back when it has
+/// no key, or is not one whose answer can be kept (the handler then answers it alone).
+async fn read(state: &AppState, request: Request) -> Result<Result<Keyed, Request>, ApiError> {
+    if request.method() != Method::POST || !request.headers().contains_key(HEADER) {
+        return Ok(Err(request));
+    }
+    let (mut parts, body) = request.into_parts();
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_json);
+    // Unauthenticated or not JSON: the handler says so.
+    let Ok(client) = ClaimsIaClient::from_request_parts(&mut parts, state).await else {
+        return Ok(Err(Request::from_parts(parts, body)));
+    };
+    if !json {
+        return Ok(Err(Request::from_parts(parts, body)));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Ok(Err(Request::from_parts(parts, Body::from(bytes))));
+    };
+    let Some(key) = key_of(&parts.headers)? else {
+        return Ok(Err(Request::from_parts(parts, Body::from(bytes))));
+    };
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.path().to_owned(), |o| o.path().to_owned());
+    Ok(Ok(Keyed {
+        request_hash: fingerprint(parts.method.as_str(), &path, &value),
+        client_id: client.id,
+        key,
+        parts,
+        body: bytes,
+    }))
+}
+
+/// The layer for unsafe protocol requests: claims the key, runs the handler, keeps its
+/// answer.
+pub async fn layer(
+    Extension(state): Extension<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match read(&state, request).await {
+        Ok(Ok(keyed)) => claimed(&state, &keyed, next).await,
+        Ok(Err(request)) => next.run(request).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+/// [`layer`] for a handler that can claim a fresh key in its own transaction (bookings):
+/// it runs first with [`KeyUse::Fresh`]; unless it answered under the key, the request
+/// goes the general way.
+pub async fn fresh_first(
+    Extension(state): Extension<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let keyed = match read(&state, request).await {
+        Ok(Ok(keyed)) => keyed,
+        Ok(Err(request)) => return next.run(request).await,
+        Err(err) => return err.into_response(),
+    };
+    let fresh = keyed.request(KeyUse::Fresh {
+        client_id: keyed.client_id.clone(),
+        key: keyed.key.clone(),
+        request_hash: keyed.request_hash.clone(),
+    });
+    let response = next.clone().run(fresh).await;
+    if response.extensions().get::<AnsweredUnderKey>().is_some() {
+        return response;
+    }
+    claimed(&state, &keyed, next).await
+}
+
+/// Claims the key, then replays, refuses, or runs the handler and settles the key.
+async fn claimed(state: &AppState, keyed: &Keyed, next: Next) -> Response {
+    match claim(state, &keyed.client_id, &keyed.key, &keyed.request_hash).await {
+        Ok(Claim::Proceed) => {}
+        Ok(Claim::Answer(response)) => return response,
+        Err(err) => return err.into_response(),
+    }
+    let request = keyed.request(KeyUse::Claimed {
+        client_id: keyed.client_id.clone(),
+        key: keyed.key.clone(),
+    });
+    let captured = Captured::of(next.run(request).await).await;
+    settle(state, &keyed.client_id, &keyed.key, &captured).await;
+    captured.into_response(false)
+}
+
+/// What to do with a request carrying a key.
+enum Claim {
+    /// Process it; the key is ours.
+    Proceed,
+    /// Answer this (a replay).
+    Answer(Response),
+}
+
 /// Claims `key` for this request, waiting briefly for a duplicate in flight.
-pub async fn claim(
+async fn claim(
     state: &AppState,
     client_id: &str,
     key: &str,
@@ -164,15 +343,15 @@ pub async fn claim(
 }
 
 /// Settles a claimed key with the final answer: stored for replay, or released when the
-/// failure was ours (5xx), so a retry can run again.
-pub async fn settle(state: &AppState, client_id: &str, key: &str, captured: &Captured) {
-    let result = if captured.status >= 500 {
-        state.store.idempotency_abandon(client_id, key).await
-    } else {
+/// request could not be read or the failure was ours, so a retry can run again.
+async fn settle(state: &AppState, client_id: &str, key: &str, captured: &Captured) {
+    let result = if captured.kept() {
         state
             .store
             .idempotency_finish(&captured.record(client_id, key))
             .await
+    } else {
+        state.store.idempotency_abandon(client_id, key).await
     };
     if let Err(err) = result {
         tracing::error!(error = %err, "could not settle an idempotency key");
@@ -183,33 +362,4 @@ impl IntoResponse for Captured {
     fn into_response(self) -> Response {
         Captured::into_response(self, false)
     }
-}
-
-/// Runs an unsafe request under its `Idempotency-Key`, if it has one: replays or refuses
-/// duplicates, otherwise runs `work` and stores its answer (errors included, except ours).
-pub async fn run<F, Fut>(
-    state: &AppState,
-    client_id: &str,
-    key: Option<String>,
-    fingerprint: impl FnOnce() -> String,
-    work: F,
-) -> Result<Response, ApiError>
-where
-    F: FnOnce(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<Captured, ApiError>>,
-{
-    let Some(key) = key else {
-        return Ok(match work(None).await {
-            Ok(captured) => captured.into_response(false),
-            Err(err) => err.into_response(),
-        });
-    };
-    if let Claim::Answer(response) = claim(state, client_id, &key, &fingerprint()).await? {
-        return Ok(response);
-    }
-    let captured = work(Some(key.clone()))
-        .await
-        .unwrap_or_else(|err| Captured::error(&err));
-    settle(state, client_id, &key, &captured).await;
-    Ok(captured.into_response(false))
 }

@@ -1,11 +1,9 @@
 //! The HTTP layer: routers, middleware, OpenAPI. Handlers parse input into domain types,
-//! call the store, and render; they hold no business rules.
+//! call one operation of the [service](crate::service), and render; they hold no business
+//! rules.
 
 pub mod admin;
-mod announce;
 pub mod auth;
-mod calendars;
-mod directory;
 mod docs;
 pub mod error;
 pub mod extract;
@@ -99,6 +97,8 @@ pub fn router(state: AppState) -> Router {
         .merge(docs::router(document))
         .fallback(|| async { error::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        // For the layers that need the state (idempotency).
+        .layer(axum::Extension(state.clone()))
         .with_state(state);
     middleware::wrap(app, timeout)
 }

@@ -2,9 +2,8 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-
 use super::{RetryPolicy, worker_id};
+use crate::clock::Clock;
 use crate::fetch::{BlobStore, FetchOutcome, Fetcher};
 use crate::store::{BlobInfo, FetchSettlement, Refusal, Store};
 
@@ -15,6 +14,7 @@ pub struct FetchWorker {
     blobs: Arc<dyn BlobStore>,
     retry: RetryPolicy,
     id: String,
+    clock: Clock,
 }
 
 impl FetchWorker {
@@ -24,6 +24,7 @@ impl FetchWorker {
         fetcher: Fetcher,
         blobs: Arc<dyn BlobStore>,
         retry: RetryPolicy,
+        clock: Clock,
     ) -> Self {
         Self {
             store,
@@ -31,12 +32,13 @@ impl FetchWorker {
             blobs,
             retry,
             id: worker_id("fetch"),
+            clock,
         }
     }
 
     /// Downloads one due attachment, if any. `Ok(false)`: nothing was due.
     pub async fn run_once(&self) -> anyhow::Result<bool> {
-        let lease = Utc::now() + self.retry.lease;
+        let lease = self.clock.now() + self.retry.lease;
         let Some(job) = self.store.claim_fetch(&self.id, lease).await? else {
             return Ok(false);
         };
@@ -72,7 +74,7 @@ impl FetchWorker {
             FetchOutcome::Failed(failure)
                 if failure.retryable && job.attempts < i64::from(self.retry.max_attempts) =>
             {
-                let at = Utc::now() + self.retry.backoff(job.attempts);
+                let at = self.clock.now() + self.retry.backoff(job.attempts);
                 tracing::warn!(attachment_id = job.attachment_id, url = job.url, detail = failure.detail, attempt = job.attempts, retry_at = %at, "attachment download failed, will retry");
                 FetchSettlement::Retry {
                     at,

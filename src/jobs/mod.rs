@@ -18,6 +18,7 @@ use rand::Rng;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use crate::clock::Clock;
 use crate::config::JobArgs;
 use crate::fetch::{AllowedOrigin, BlobStore, FetchPolicy, Fetcher, FsBlobStore};
 use crate::store::{Refusal, Store};
@@ -69,11 +70,12 @@ pub struct Jobs {
     poll: Duration,
     fetch_wake: Arc<Notify>,
     webhook_wake: Arc<Notify>,
+    clock: Clock,
 }
 
 impl Jobs {
     /// Builds the fetcher and the blob store from the settings.
-    pub fn new(args: &JobArgs) -> anyhow::Result<Self> {
+    pub fn new(args: &JobArgs, clock: Clock) -> anyhow::Result<Self> {
         let allowed_origins = args
             .fetch_allow_origins
             .iter()
@@ -123,6 +125,7 @@ impl Jobs {
             poll: Duration::from_millis(args.job_poll_ms),
             fetch_wake: Arc::new(Notify::new()),
             webhook_wake: Arc::new(Notify::new()),
+            clock,
         })
     }
 
@@ -157,12 +160,18 @@ impl Jobs {
             self.fetcher.clone(),
             Arc::clone(&self.blobs),
             self.fetch_retry,
+            self.clock.clone(),
         )
     }
 
     /// A webhook sender (for one loop, or for a test to drain).
     pub fn webhook_sender(&self, store: Arc<dyn Store>) -> anyhow::Result<webhooks::WebhookSender> {
-        webhooks::WebhookSender::new(store, self.webhook_retry, self.webhook_timeout)
+        webhooks::WebhookSender::new(
+            store,
+            self.webhook_retry,
+            self.webhook_timeout,
+            self.clock.clone(),
+        )
     }
 
     /// Runs the workers until `shutdown` turns `true`.

@@ -12,14 +12,15 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use chrono::Utc;
+
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
 use super::{RetryPolicy, worker_id};
-use crate::http::protocol::EventView;
+use crate::clock::Clock;
 use crate::store::{Delivery, DeliverySettlement, Store};
+use crate::wire::EventView;
 
 /// Prefix of Standard Webhooks secrets.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -69,6 +70,7 @@ pub struct WebhookSender {
     http: reqwest::Client,
     retry: RetryPolicy,
     id: String,
+    clock: Clock,
 }
 
 impl WebhookSender {
@@ -77,6 +79,7 @@ impl WebhookSender {
         store: Arc<dyn Store>,
         retry: RetryPolicy,
         timeout: Duration,
+        clock: Clock,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -88,12 +91,13 @@ impl WebhookSender {
             http,
             retry,
             id: worker_id("webhooks"),
+            clock,
         })
     }
 
     /// Delivers one due message, if any. `Ok(false)`: nothing was due.
     pub async fn run_once(&self) -> anyhow::Result<bool> {
-        let lease = Utc::now() + self.retry.lease;
+        let lease = self.clock.now() + self.retry.lease;
         let Some(delivery) = self.store.claim_delivery(&self.id, lease).await? else {
             return Ok(false);
         };
@@ -130,7 +134,7 @@ impl WebhookSender {
                 DeliverySettlement::Failed { status, detail }
             } else {
                 DeliverySettlement::Retry {
-                    at: Utc::now() + self.retry.backoff(delivery.attempts),
+                    at: self.clock.now() + self.retry.backoff(delivery.attempts),
                     status,
                     detail,
                 }
@@ -150,7 +154,7 @@ impl WebhookSender {
             Err(err) => return failed(None, err.to_string()),
         };
         let id = message_id(delivery.event.id);
-        let timestamp = Utc::now().timestamp();
+        let timestamp = self.clock.now().timestamp();
         let response = self
             .http
             .post(&delivery.url)

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use creneau::http::protocol::slot_token::{SlotOffer, SlotSigner};
+use creneau::service::offers::{SlotOffer, SlotSigner};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 

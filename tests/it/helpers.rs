@@ -117,7 +117,7 @@ impl TestApp {
         let state = AppState::new(Arc::clone(&store), config)
             .await
             .expect("state");
-        let jobs = Arc::clone(&state.jobs);
+        let jobs = Arc::clone(&state.service.jobs);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

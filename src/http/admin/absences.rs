@@ -12,10 +12,10 @@ use utoipa_axum::routes;
 use super::render_instant;
 use crate::domain::firm::{NewAbsence, NewAbsenceInput};
 use crate::http::auth::FirmAdmin;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiQuery, PageQuery, Paged};
 use crate::http::state::AppState;
-use crate::store::{Absence, AbsenceOutcome};
+use crate::store::Absence;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -99,27 +99,11 @@ async fn create_absence(
     ApiJson(input): ApiJson<NewAbsenceInput>,
 ) -> ApiResult<impl IntoResponse> {
     let absence = NewAbsence::try_from(input)?;
-    let expert = state.store.expert(&admin.firm_id, &id).await?;
     let force = query.force.unwrap_or(false);
-    let outcome = state
-        .store
-        .create_absence(&admin.firm_id, &id, &absence, force)
+    let (absence, expert) = state
+        .service
+        .add_absence(&admin.firm_id, &id, &absence, force)
         .await?;
-    state.calendars.invalidate(&id);
-    let (absence, cancelled) = match outcome {
-        AbsenceOutcome::Created { absence, cancelled } => (absence, cancelled),
-        AbsenceOutcome::Conflicts(appointments) => {
-            let ids = appointments.into_iter().map(|a| a.id).collect();
-            return Err(ApiError::AbsenceOverAppointments(ids));
-        }
-    };
-    tracing::info!(
-        firm_id = admin.firm_id,
-        expert_id = id,
-        absence_id = absence.id,
-        cancelled = cancelled.len(),
-        "absence created"
-    );
     let location = format!("/admin/v1/experts/{id}/absences/{}", absence.id);
     let view = AbsenceView::new(absence, expert.profile.time_zone.tz());
     Ok((
@@ -141,15 +125,8 @@ async fn delete_absence(
     Path((id, absence_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     state
-        .store
-        .delete_absence(&admin.firm_id, &id, &absence_id)
+        .service
+        .remove_absence(&admin.firm_id, &id, &absence_id)
         .await?;
-    state.calendars.invalidate(&id);
-    tracing::info!(
-        firm_id = admin.firm_id,
-        expert_id = id,
-        absence_id,
-        "absence deleted"
-    );
     Ok(StatusCode::NO_CONTENT)
 }

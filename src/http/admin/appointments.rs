@@ -2,25 +2,23 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::IntoResponse;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::appointment::AppointmentStatus;
-use crate::domain::appointment::{Actor, Cancellation};
 use crate::http::auth::FirmAdmin;
-use crate::http::error::{ApiError, ApiResult, Problem};
-use crate::http::extract::ApiJson;
-use crate::http::extract::{ApiQuery, PageQuery, Paged};
-use crate::http::protocol::{
-    AppointmentView, CancellationRequest, captured_view, page_of_views, slot_free, view_of,
-};
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiJson, ApiQuery, PageQuery, Paged};
+use crate::http::protocol::rendered;
 use crate::http::state::AppState;
-use crate::store::{AppointmentFilter, Move, Owner, Schedule, StoreError};
+use crate::service::Destination;
+use crate::service::appointments::CancellationRequest;
+use crate::store::{AppointmentFilter, Owner};
+use crate::wire::AppointmentView;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -71,10 +69,10 @@ async fn list_appointments(
         status: query.status,
     };
     let page = state
-        .store
+        .service
         .firm_appointments(&admin.firm_id, &filter, &page)
         .await?;
-    Ok(Json(page_of_views(&state, page).await?))
+    Ok(Json(Paged::from_page(page, |view| view)))
 }
 
 /// One of the caller's appointments.
@@ -86,9 +84,11 @@ async fn get_appointment(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let appointment = state.store.firm_appointment(&admin.firm_id, &id).await?;
-    let view = view_of(&state, &appointment).await?;
-    Ok(([(header::ETAG, view.etag())], Json(view)))
+    let appointment = state
+        .service
+        .appointment(Owner::Firm(&admin.firm_id), &id)
+        .await?;
+    rendered(&state, &appointment).await
 }
 
 /// Cancels one of the caller's appointments (the expert cannot come, say). Claims IA is told
@@ -105,23 +105,11 @@ async fn cancel_appointment(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CancellationRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let cancellation = Cancellation {
-        reason: request.reason,
-        comment: request.comment,
-        by: Actor::Firm,
-        at: Utc::now(),
-    };
     let appointment = state
-        .store
-        .cancel_appointment(Owner::Firm(&admin.firm_id), &id, &cancellation)
+        .service
+        .cancel(Owner::Firm(&admin.firm_id), &id, request)
         .await?;
-    state.calendars.invalidate(&appointment.expert_id);
-    tracing::info!(
-        firm_id = admin.firm_id,
-        appointment_id = id,
-        "appointment cancelled by the firm"
-    );
-    captured_view(&state, &appointment).await
+    rendered(&state, &appointment).await
 }
 
 /// Marks one of the caller's appointments completed; Claims IA is told by an
@@ -136,17 +124,8 @@ async fn complete_appointment(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let appointment = state
-        .store
-        .complete_appointment(&admin.firm_id, &id)
-        .await?;
-    state.calendars.invalidate(&appointment.expert_id);
-    tracing::info!(
-        firm_id = admin.firm_id,
-        appointment_id = id,
-        "appointment completed"
-    );
-    captured_view(&state, &appointment).await
+    let appointment = state.service.complete(&admin.firm_id, &id).await?;
+    rendered(&state, &appointment).await
 }
 
 /// A move decided by the firm.
@@ -177,50 +156,13 @@ async fn reschedule_appointment(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<FirmRescheduleRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let current = state.store.firm_appointment(&admin.firm_id, &id).await?;
-    let expert_id = request
-        .expert_id
-        .unwrap_or_else(|| current.expert_id.clone());
-    let expert = match state.store.expert(&admin.firm_id, &expert_id).await {
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::invalid(
-                "/expertId",
-                "no such expert in this firm",
-            ));
-        }
-        other => other?,
+    let destination = Destination::Chosen {
+        start: request.start.to_utc(),
+        expert_id: request.expert_id,
     };
-    let start = request.start.to_utc();
-    let minutes = expert.profile.durations_minutes.get(current.expertise_type);
-    let end = start + chrono::Duration::minutes(i64::from(minutes));
-    let to = Move {
-        expert_id,
-        firm_id: admin.firm_id.clone(),
-        start,
-        end,
-        mode: current.mode,
-        expertise_type: current.expertise_type,
-        place: current.place.clone(),
-    };
-    let now = Utc::now();
-    let settings = state.config.engine.settings();
-    let geo = current.place.as_ref().and_then(|p| p.geo);
-    let expertise = current.expertise_type;
-    let recheck =
-        move |schedule: &Schedule| slot_free(schedule, expertise, geo, start, end, now, &settings);
-    let outcome = state
-        .store
-        .reschedule(Owner::Firm(&admin.firm_id), &id, &to, &recheck)
-        .await;
-    state.calendars.invalidate(&current.expert_id);
-    state.calendars.invalidate(&to.expert_id);
-    let appointment = outcome?;
-    tracing::info!(
-        firm_id = admin.firm_id,
-        appointment_id = id,
-        expert_id = appointment.expert_id,
-        start = %appointment.start,
-        "appointment rescheduled by the firm"
-    );
-    captured_view(&state, &appointment).await
+    let appointment = state
+        .service
+        .reschedule(Owner::Firm(&admin.firm_id), &id, destination)
+        .await?;
+    rendered(&state, &appointment).await
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,7 +35,7 @@ const FEED_CAP: u32 = 2000;
 /// The ICS of one of a firm's experts: 60 days back, 400 days ahead.
 async fn render(state: &AppState, firm_id: &str, expert_id: &str) -> ApiResult<Response> {
     let expert = state.store.expert(firm_id, expert_id).await?;
-    let now = Utc::now();
+    let now = state.service.clock.now();
     let filter = AppointmentFilter {
         expert_id: Some(expert_id.to_owned()),
         from: Some(now - Duration::days(60)),

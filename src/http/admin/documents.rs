@@ -107,6 +107,7 @@ async fn attachment_content(
     let key = BlobKey::parse(&blob.sha256)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored attachment with a bad key")))?;
     let Some(open) = state
+        .service
         .jobs
         .blobs
         .open(&key)

@@ -75,14 +75,10 @@ async fn create_expert(
     State(state): State<AppState>,
     ApiJson(profile): ApiJson<ExpertProfile>,
 ) -> ApiResult<impl IntoResponse> {
-    profile.check()?;
-    let expert = state.store.create_expert(&admin.firm_id, &profile).await?;
-    state.directory.changed();
-    tracing::info!(
-        firm_id = admin.firm_id,
-        expert_id = expert.id,
-        "expert created"
-    );
+    let expert = state
+        .service
+        .create_expert(&admin.firm_id, &profile)
+        .await?;
     let location = format!("/admin/v1/experts/{}", expert.id);
     Ok((
         StatusCode::CREATED,
@@ -127,17 +123,10 @@ async fn replace_expert(
         }
     }
     let profile: ExpertProfile = from_value(body)?;
-    profile.check()?;
     let expert = state
-        .store
+        .service
         .replace_expert(&admin.firm_id, &id, &profile)
         .await?;
-    state.directory.changed();
-    tracing::info!(
-        firm_id = admin.firm_id,
-        expert_id = expert.id,
-        "expert replaced"
-    );
     Ok(Json(expert.into()))
 }
 
@@ -150,12 +139,6 @@ async fn deactivate_expert(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.store.deactivate_expert(&admin.firm_id, &id).await?;
-    state.directory.changed();
-    tracing::info!(
-        firm_id = admin.firm_id,
-        expert_id = id,
-        "expert deactivated"
-    );
+    state.service.deactivate_expert(&admin.firm_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

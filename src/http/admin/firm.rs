@@ -60,8 +60,6 @@ async fn put_firm(
     State(state): State<AppState>,
     ApiJson(profile): ApiJson<FirmProfile>,
 ) -> ApiResult<Json<FirmView>> {
-    let firm = state.store.update_firm(&admin.firm_id, &profile).await?;
-    state.directory.changed();
-    tracing::info!(firm_id = firm.id, "firm profile updated");
+    let firm = state.service.update_firm(&admin.firm_id, &profile).await?;
     Ok(Json(firm.into()))
 }

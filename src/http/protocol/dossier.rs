@@ -3,15 +3,14 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::changes::if_match;
+use super::if_match;
 use crate::domain::dossier::Dossier;
 use crate::http::auth::ClaimsIaClient;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, from_value};
 use crate::http::state::AppState;
 use crate::store::{Attachment, AttachmentStatus, StoredDossier};
@@ -145,35 +144,10 @@ pub async fn put_dossier(
 ) -> ApiResult<impl IntoResponse> {
     let expected = if_match(&headers)?;
     let dossier: Dossier = from_value(body)?;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
-    dossier.check(today)?;
-    let appointment = state.store.client_appointment(&client.id, &id).await?;
-    if dossier.claims_ia_ref.as_str() != appointment.claims_ia_ref {
-        return Err(ApiError::invalid(
-            "/claimsIaRef",
-            format!("must be the appointment's ({})", appointment.claims_ia_ref),
-        ));
-    }
-    let refusals: Vec<_> = dossier
-        .attachments
-        .iter()
-        .map(|link| state.jobs.precheck(link.url.as_str()))
-        .collect();
     let stored = state
-        .store
-        .put_dossier(&client.id, &id, &dossier, &refusals, expected)
+        .service
+        .put_dossier(&client.id, &id, &dossier, expected)
         .await?;
-    state.jobs.wake_fetcher();
-    // URLs refused at once are attachment.rejected events already.
-    state.jobs.wake_webhooks();
-    tracing::info!(
-        appointment_id = id,
-        version = stored.version,
-        attachments = stored.attachments.len(),
-        "dossier stored"
-    );
     let status = if stored.version == 1 {
         StatusCode::CREATED
     } else {

@@ -10,6 +10,7 @@ use crate::http::auth::ClaimsIaClient;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiQuery, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::http::state::AppState;
+use crate::wire::EventView;
 
 /// `?after=&limit=`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -20,37 +21,6 @@ pub struct EventQuery {
     pub after: Option<String>,
     /// Page size (default 50, at most 500).
     pub limit: Option<u32>,
-}
-
-/// One event.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EventView {
-    /// Position in the log.
-    pub id: String,
-    /// `appointment.cancelled`, `appointment.completed`, `appointment.rescheduled`,
-    /// `attachment.stored`, `attachment.rejected`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// When it happened (UTC).
-    pub occurred_at: chrono::DateTime<chrono::Utc>,
-    /// Appointment concerned.
-    pub appointment_id: String,
-    /// Details (e.g. the cancellation reason).
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
-impl From<crate::store::Event> for EventView {
-    fn from(e: crate::store::Event) -> Self {
-        Self {
-            id: e.id.to_string(),
-            kind: e.kind,
-            occurred_at: e.occurred_at,
-            appointment_id: e.appointment_id,
-            data: e.data,
-        }
-    }
 }
 
 /// A page of events.

@@ -6,32 +6,33 @@ mod changes;
 mod dossier;
 pub(crate) mod events;
 mod search;
-pub mod slot_token;
 mod uploads;
-mod views;
 
+use axum::middleware::from_fn;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::idempotency;
 use super::state::AppState;
-use crate::engine::{Booked, Calendar, Interval};
-use crate::store::{Absence, Busy};
 
-pub(crate) use appointments::slot_free;
-pub use appointments::{page_of_views, view_of};
-pub(crate) use changes::{CancellationRequest, captured_view};
+pub(crate) use changes::{if_match, rendered};
 pub use dossier::{AttachmentView, DossierView, dossier_response, dossier_view};
-pub use events::EventView;
-pub use views::{AppointmentView, ExpertRef};
 
-/// The protocol routes, relative to `/v1`.
+/// The protocol routes, relative to `/v1`. Unsafe requests pass through the
+/// `Idempotency-Key` layer; bookings claim a fresh key in their own transaction.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(search::search_slots))
-        .routes(routes!(appointments::book, appointments::list_by_ref))
-        .routes(routes!(appointments::get_appointment, changes::patch))
+    let keyed = OpenApiRouter::new()
         .routes(routes!(changes::cancel))
         .routes(routes!(changes::reschedule))
+        .layer(from_fn(idempotency::layer));
+    let bookings = OpenApiRouter::new()
+        .routes(routes!(appointments::book, appointments::list_by_ref))
+        .layer(from_fn(idempotency::fresh_first));
+    OpenApiRouter::new()
+        .routes(routes!(search::search_slots))
+        .merge(bookings)
+        .routes(routes!(appointments::get_appointment, changes::patch))
+        .merge(keyed)
         .routes(routes!(dossier::put_dossier, dossier::get_dossier))
         .merge(
             // Documents stream past the 1 MiB JSON limit; the blob writer enforces the cap.
@@ -40,24 +41,4 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .routes(routes!(events::list_events))
-}
-
-/// The engine's view of stored absences and appointments.
-pub(crate) fn calendar(absences: &[Absence], busy: &[Busy]) -> Calendar {
-    Calendar::new(
-        absences
-            .iter()
-            .map(|a| Interval {
-                start: a.start,
-                end: a.end,
-            })
-            .collect(),
-        busy.iter()
-            .map(|b| Booked {
-                start: b.start,
-                end: b.end,
-                place: b.place,
-            })
-            .collect(),
-    )
 }

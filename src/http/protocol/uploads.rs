@@ -66,8 +66,8 @@ pub async fn upload(
             .content_type()
             .and_then(|t| MediaType::parse(t.split(';').next().unwrap_or(t)).ok())
             .map(String::from);
-        let policy = state.jobs.fetch_policy();
-        let blob = match ingest_stream(state.jobs.blobs.as_ref(), policy, field).await {
+        let policy = state.service.jobs.fetch_policy();
+        let blob = match ingest_stream(state.service.jobs.blobs.as_ref(), policy, field).await {
             Ok(blob) => blob,
             Err(IngestError::Rejected(rejection)) => {
                 tracing::warn!(
@@ -102,16 +102,9 @@ pub async fn upload(
         content_type: blob.content_type.to_owned(),
     };
     let attachment = state
-        .store
+        .service
         .add_upload(&client.id, &id, name.as_deref(), declared.as_deref(), &info)
         .await?;
-    tracing::info!(
-        appointment_id = id,
-        attachment_id = attachment.id,
-        sha256 = info.sha256,
-        size = info.size,
-        "document uploaded"
-    );
     Ok((
         StatusCode::CREATED,
         axum::Json(AttachmentView::from(&attachment)),

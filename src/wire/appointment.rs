@@ -1,4 +1,4 @@
-//! Wire shapes shared by the protocol endpoints.
+//! Appointments as Claims IA and firms see them.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;

@@ -3,10 +3,11 @@
 //! same transaction), so every instance on one database sees changes on its next search.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{Mutex, RwLock};
 
+use crate::clock::Clock;
 use crate::engine::{Directory, ExpertEntry};
 use crate::store::{Store, StoreResult};
 
@@ -23,24 +24,38 @@ pub struct Snapshot {
 }
 
 /// The current snapshot, rebuilt on demand.
-#[derive(Default)]
 pub struct DirectoryCache {
     current: RwLock<Option<Arc<Snapshot>>>,
     rebuild: Mutex<()>,
     /// When the version was last read from the database, and when this instance last
     /// changed the catalogue: a check only counts if it started after the change.
-    checked: std::sync::Mutex<(Option<Instant>, Option<Instant>)>,
+    /// Both as [`Clock::elapsed`].
+    checked: std::sync::Mutex<(Option<Duration>, Option<Duration>)>,
+    clock: Clock,
 }
 
 impl DirectoryCache {
+    /// An empty cache, timed by `clock`.
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            current: RwLock::default(),
+            rebuild: Mutex::default(),
+            checked: std::sync::Mutex::default(),
+            clock,
+        }
+    }
+
     /// The snapshot, checked against the database at most once per `max_age`: slot searches
     /// use it, so they do not read the version on every request. A catalogue change made
     /// through this instance ([`DirectoryCache::changed`]) is seen at once; one made through
     /// another instance within `max_age`. Bookings use [`DirectoryCache::holding`].
     pub async fn recent(&self, store: &dyn Store, max_age: Duration) -> StoreResult<Arc<Snapshot>> {
+        let now = self.clock.elapsed();
         let fresh_enough = self.checked.lock().is_ok_and(|c| {
             let (checked, changed) = *c;
-            checked.is_some_and(|at| at.elapsed() < max_age && changed.is_none_or(|ch| ch < at))
+            checked.is_some_and(|at| {
+                now.saturating_sub(at) < max_age && changed.is_none_or(|ch| ch < at)
+            })
         });
         if fresh_enough {
             if let Some(snapshot) = self.current.read().await.clone() {
@@ -76,13 +91,13 @@ impl DirectoryCache {
     /// Forgets when the version was checked: call after changing the catalogue.
     pub fn changed(&self) {
         if let Ok(mut checked) = self.checked.lock() {
-            checked.1 = Some(Instant::now());
+            checked.1 = Some(self.clock.elapsed());
         }
     }
 
     /// The snapshot for the catalogue as it is now in the database.
     pub async fn current(&self, store: &dyn Store) -> StoreResult<Arc<Snapshot>> {
-        let checked_at = Instant::now();
+        let checked_at = self.clock.elapsed();
         let version = store.catalog_version().await?;
         let snapshot = self.at_version(store, version).await?;
         if let Ok(mut checked) = self.checked.lock() {

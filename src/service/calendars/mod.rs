@@ -15,17 +15,16 @@
 //! slot in its own transaction, so it never causes a double booking: the client gets
 //! `409 slot-unavailable` and searches again, as after any race.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
+use crate::clock::Clock;
 use crate::engine::{Booked, Calendar};
-use crate::store::CalendarChange;
-use crate::store::{Store, StoreResult};
+use crate::store::{CalendarChange, Store, StoreResult};
 
 /// How far back and ahead of now a cached calendar reaches (a search window of at most 62
 /// days plus the 8-day margin either side for travel, daily and weekly rules).
@@ -33,7 +32,8 @@ const SPAN_BACK_DAYS: i64 = 9;
 const SPAN_AHEAD_DAYS: i64 = 72;
 
 struct Cached {
-    loaded: Instant,
+    /// When it was read, as [`Clock::elapsed`].
+    loaded: Duration,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     calendar: Arc<Calendar>,
@@ -42,6 +42,13 @@ struct Cached {
 /// Invalidation stamps are pruned past this many experts (keeping those younger than the
 /// time-to-live).
 const PRUNE_STAMPS_ABOVE: usize = 4096;
+
+mod read;
+mod state;
+
+pub(crate) use read::calendar_of;
+use read::load;
+use state::{Begun, Inner, Loading, Waits};
 
 /// Per-expert calendars with a time-to-live.
 pub struct CalendarCache {
@@ -57,72 +64,12 @@ pub struct CalendarCache {
     /// Where the changes made through this instance go, to be announced to the other
     /// instances on the database (see [`super::announce`]).
     announce: Option<tokio::sync::mpsc::UnboundedSender<CalendarChange>>,
-}
-
-#[derive(Default)]
-struct Inner {
-    entries: HashMap<String, Cached>,
-    /// The epoch of each expert's last invalidation, and when it happened. A load that
-    /// began at an earlier epoch may have read the calendar before the change, so its copy
-    /// of that expert is not kept; other experts of the same load are. A stamp older than
-    /// the time-to-live can go: a load begun before it would be expired already.
-    stamps: HashMap<String, (u64, Instant)>,
-    /// Loads begun before this epoch keep nothing (see [`CalendarCache::forget_all`]).
-    cleared: u64,
-    /// Calendars a search is reading from the database, and how to learn that it is done
-    /// (`true` once its calendars are kept). Other searches wait for it instead of reading
-    /// them too: when many calendars expire together under load, every concurrent search
-    /// would otherwise read all of them at once.
-    loading: HashMap<String, watch::Receiver<bool>>,
-}
-
-impl Inner {
-    /// Records a change of `expert_id` at `epoch` (see [`Inner::stamps`]).
-    fn stamp(&mut self, expert_id: &str, epoch: u64, ttl: Duration) {
-        if self.stamps.len() > PRUNE_STAMPS_ABOVE {
-            self.stamps.retain(|_, (_, at)| at.elapsed() < ttl);
-        }
-        self.stamps
-            .insert(expert_id.to_owned(), (epoch, Instant::now()));
-    }
-}
-
-/// Indexes of calendars another search is reading, each with the channel that tells when
-/// it is done.
-type Waits = Vec<(usize, watch::Receiver<bool>)>;
-
-/// Calendars one search reads itself, registered in [`Inner::loading`] until dropped.
-/// Dropped without [`Loading::done`] (a failed or abandoned read), its waiters see the
-/// channel closed and read the calendars themselves.
-struct Loading<'a> {
-    cache: &'a CalendarCache,
-    ids: Vec<String>,
-    done: watch::Sender<bool>,
-}
-
-impl Loading<'_> {
-    /// Tells the waiters the calendars are kept (or, for those invalidated meanwhile, not:
-    /// those they read themselves).
-    fn done(self) {
-        self.done.send_replace(true);
-    }
-}
-
-impl Drop for Loading<'_> {
-    fn drop(&mut self) {
-        let mut inner = self.cache.write();
-        let ours = self.done.subscribe();
-        for id in &self.ids {
-            if inner.loading.get(id).is_some_and(|r| r.same_channel(&ours)) {
-                inner.loading.remove(id);
-            }
-        }
-    }
+    clock: Clock,
 }
 
 impl CalendarCache {
-    /// A cache keeping calendars for `ttl` (zero: no caching).
-    pub fn new(ttl: Duration) -> Self {
+    /// A cache keeping calendars for `ttl` (zero: no caching), by `clock`.
+    pub fn new(ttl: Duration, clock: Clock) -> Self {
         Self {
             ttl,
             heard_ttl: ttl,
@@ -130,6 +77,7 @@ impl CalendarCache {
             inner: RwLock::default(),
             epoch: AtomicU64::new(0),
             announce: None,
+            clock,
         }
     }
 
@@ -202,7 +150,7 @@ impl CalendarCache {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         let mut inner = self.write();
         inner.entries.remove(expert_id);
-        inner.stamp(expert_id, epoch, self.heard_ttl);
+        inner.stamp(expert_id, epoch, self.heard_ttl, self.clock.elapsed());
     }
 
     /// Forgets every calendar, and what loads under way read (announcements of other
@@ -258,7 +206,7 @@ impl CalendarCache {
             };
             inner.entries.insert(expert_id.to_owned(), cached);
         }
-        inner.stamp(expert_id, epoch, self.heard_ttl);
+        inner.stamp(expert_id, epoch, self.heard_ttl, self.clock.elapsed());
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
@@ -275,7 +223,7 @@ impl CalendarCache {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<Arc<Calendar>>> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let span_from = now - chrono::Duration::days(SPAN_BACK_DAYS);
         let span_to = now + chrono::Duration::days(SPAN_AHEAD_DAYS);
         if self.ttl.is_zero() || from < span_from || to > span_to {
@@ -334,7 +282,9 @@ impl CalendarCache {
 
     /// Whether `c` is young enough and covers `[from, to)`.
     fn serves(&self, c: &Cached, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
-        c.loaded.elapsed() < self.current_ttl() && c.from <= from && to <= c.to
+        self.clock.elapsed().saturating_sub(c.loaded) < self.current_ttl()
+            && c.from <= from
+            && to <= c.to
     }
 
     /// Splits the `missing` indexes of `ids` into those this search reads (registered as
@@ -383,20 +333,12 @@ impl CalendarCache {
         }
         Ok(())
     }
-}
 
-/// When a load of calendars began.
-struct Begun {
-    epoch: u64,
-    at: Instant,
-}
-
-impl CalendarCache {
     /// Marks the start of a load, before it reads anything.
     fn begin_load(&self) -> Begun {
         Begun {
             epoch: self.epoch.load(Ordering::SeqCst),
-            at: Instant::now(),
+            at: self.clock.elapsed(),
         }
     }
 
@@ -425,20 +367,6 @@ impl CalendarCache {
             inner.entries.insert(id.to_owned(), cached);
         }
     }
-}
-
-async fn load(
-    store: &dyn Store,
-    ids: &[&str],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> StoreResult<Vec<Arc<Calendar>>> {
-    Ok(store
-        .schedules(ids, from, to)
-        .await?
-        .into_iter()
-        .map(|(_, absences, busy)| Arc::new(super::protocol::calendar(&absences, &busy)))
-        .collect())
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ fn cached(cache: &CalendarCache) -> Vec<String> {
 
 #[test]
 fn a_load_keeps_every_expert_but_those_changed_while_it_ran() {
-    let cache = CalendarCache::new(Duration::from_secs(60));
-    let now = Utc::now();
+    let cache = CalendarCache::new(Duration::from_secs(60), Clock::system());
+    let now = Clock::system().now();
     let span = (now, now + chrono::Duration::days(1));
     let calendar = Arc::new(Calendar::default());
     cache.invalidate("before");
@@ -34,8 +34,8 @@ fn a_load_keeps_every_expert_but_those_changed_while_it_ran() {
 
 #[tokio::test]
 async fn a_search_waits_for_calendars_another_is_reading_instead_of_reading_them_too() {
-    let cache = CalendarCache::new(Duration::from_secs(60));
-    let now = Utc::now();
+    let cache = CalendarCache::new(Duration::from_secs(60), Clock::system());
+    let now = Clock::system().now();
     let span = (now, now + chrono::Duration::days(1));
     let calendar = Arc::new(Calendar::default());
     let ids = ["a", "b"];
@@ -65,8 +65,8 @@ async fn a_search_waits_for_calendars_another_is_reading_instead_of_reading_them
 
 #[test]
 fn a_booking_through_this_instance_is_added_to_the_cached_calendar() {
-    let cache = CalendarCache::new(Duration::from_secs(60));
-    let now = Utc::now();
+    let cache = CalendarCache::new(Duration::from_secs(60), Clock::system());
+    let now = Clock::system().now();
     let span = (now, now + chrono::Duration::days(1));
     let booked = Booked {
         start: now + chrono::Duration::hours(2),
@@ -106,18 +106,14 @@ fn a_booking_through_this_instance_is_added_to_the_cached_calendar() {
 #[test]
 fn calendars_are_kept_longer_while_the_other_instances_are_heard() {
     let (sender, _changes) = tokio::sync::mpsc::unbounded_channel();
-    let cache = CalendarCache::new(Duration::from_secs(1))
+    let clock = Clock::manual(Clock::system().now());
+    let cache = CalendarCache::new(Duration::from_secs(1), clock.clone())
         .announcing(sender.clone(), Duration::from_secs(10));
-    let now = Utc::now();
+    let now = clock.now();
     let span = (now, now + chrono::Duration::days(1));
-    let five_seconds_ago = Instant::now()
-        .checked_sub(Duration::from_secs(5))
-        .expect("an instant 5 s ago");
-    let begun = Begun {
-        epoch: cache.epoch.load(Ordering::SeqCst),
-        at: five_seconds_ago,
-    };
+    let begun = cache.begin_load();
     cache.keep(&begun, span, [("a", &Arc::new(Calendar::default()))]);
+    clock.advance(Duration::from_secs(5));
     assert!(cache.fresh("a", span.0, span.1).is_none(), "deaf: 1 s");
     // The flag alone (`hearing` would also drop the calendar).
     cache.hearing.store(true, Ordering::SeqCst);
@@ -128,16 +124,17 @@ fn calendars_are_kept_longer_while_the_other_instances_are_heard() {
         "deaf again: 1 s"
     );
     // Never shorter than the time-to-live; no caching stays no caching.
-    let longer = CalendarCache::new(Duration::from_secs(20))
+    let longer = CalendarCache::new(Duration::from_secs(20), Clock::system())
         .announcing(sender.clone(), Duration::from_secs(10));
     assert_eq!(longer.heard_ttl, Duration::from_secs(20));
-    let none = CalendarCache::new(Duration::ZERO).announcing(sender, Duration::from_secs(10));
+    let none = CalendarCache::new(Duration::ZERO, Clock::system())
+        .announcing(sender, Duration::from_secs(10));
     assert_eq!(none.heard_ttl, Duration::ZERO);
 }
 
 #[test]
 fn stamps_older_than_the_time_to_live_are_pruned() {
-    let cache = CalendarCache::new(Duration::ZERO);
+    let cache = CalendarCache::new(Duration::ZERO, Clock::system());
     for i in 0..=PRUNE_STAMPS_ABOVE + 1 {
         cache.invalidate(&format!("e{i}"));
     }

@@ -4,9 +4,9 @@
 //! [`crate::store::Changes`]), which apply it to their cached calendars at once instead of
 //! serving them stale until their cache's delay runs out: a booking is added to the
 //! expert's calendar, as on the instance that took it; any other change drops the
-//! calendar. Without this, with three instances taking a client's requests in turn, a
-//! search was offered the slots the same client had just booked through another instance,
-//! and 22 % of the bookings of `--mix book` (62 % of the scenario's) ended in 409.
+//! calendar. Without this, with several instances taking a client's requests in turn, a
+//! search would be offered the slots the same client had just booked through another
+//! instance.
 //!
 //! Announcements are grouped: the changes made while one is sent go in the next, and at
 //! most one is sent every [`INTERVAL`], so their number does not grow with the booking
@@ -165,11 +165,11 @@ mod tests {
     use std::time::Duration;
 
     use async_trait::async_trait;
-    use chrono::Utc;
     use tokio::sync::mpsc;
 
     use super::listen;
-    use crate::http::calendars::CalendarCache;
+    use crate::clock::Clock;
+    use crate::service::calendars::CalendarCache;
     use crate::store::{Announcement, CalendarChange, ChangeListener, Store, StoreResult};
 
     /// Plays the announcements (or interruptions, `None`) it is sent.
@@ -203,7 +203,8 @@ mod tests {
         let store: Arc<dyn Store> = Arc::new(store);
         let (sender, _changes) = mpsc::unbounded_channel();
         let calendars = Arc::new(
-            CalendarCache::new(Duration::from_secs(1)).announcing(sender, Duration::from_secs(10)),
+            CalendarCache::new(Duration::from_secs(1), Clock::system())
+                .announcing(sender, Duration::from_secs(10)),
         );
         calendars.hearing(true);
         let (play, played) = mpsc::unbounded_channel();
@@ -213,7 +214,7 @@ mod tests {
             Box::new(Played(played)),
             Arc::downgrade(&calendars),
         ));
-        let now = Utc::now();
+        let now = Clock::system().now();
         let (from, to) = (now, now + chrono::Duration::hours(1));
         let is_cached = |c: &CalendarCache| c.fresh("e1", from, to).is_some();
         calendars

@@ -1,0 +1,64 @@
+//! Why an operation did not happen. The HTTP layer maps each variant to its status and
+//! problem code in one place.
+
+use crate::domain::Invalid;
+use crate::store::{BookError, StoreError};
+
+/// The one error type of the use cases.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Values of the request break a rule (each with a JSON Pointer).
+    #[error("the request has invalid values")]
+    Invalid(Vec<Invalid>),
+    /// The slot was taken, or its expert deactivated, since the search.
+    #[error("the slot is no longer available; search again")]
+    SlotUnavailable,
+    /// The slot id is not one of ours, was altered, or was offered to another client.
+    #[error("the slotId is invalid")]
+    InvalidSlot,
+    /// The slot's offer expired.
+    #[error("the slot offer expired; search again")]
+    SlotExpired,
+    /// The claim already has a CONFIRMED appointment.
+    #[error("claim already booked as appointment {0}")]
+    AppointmentExists(String),
+    /// The absence covers CONFIRMED appointments (listed).
+    #[error("the absence covers confirmed appointments")]
+    AbsenceOverAppointments(Vec<String>),
+    /// The idempotency key of a booking is already known (replay, refuse or wait).
+    #[error("the idempotency key is already known")]
+    KeyTaken,
+    /// The stored state refused the change, or storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Anything unexpected.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Result alias of the use cases.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A rule broken by one value.
+    pub fn invalid(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Invalid(vec![Invalid::new(pointer, detail)])
+    }
+}
+
+impl From<Invalid> for Error {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(vec![invalid])
+    }
+}
+
+impl From<BookError> for Error {
+    fn from(err: BookError) -> Self {
+        match err {
+            BookError::SlotUnavailable => Self::SlotUnavailable,
+            BookError::AppointmentExists(id) => Self::AppointmentExists(id),
+            BookError::KeyTaken => Self::KeyTaken,
+            BookError::Store(err) => Self::Store(err),
+        }
+    }
+}

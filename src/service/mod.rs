@@ -1,0 +1,104 @@
+//! The use cases: one entry point per operation (search, book, reschedule, cancel, …),
+//! shared by the Claims IA protocol, the firms' admin API and the workers. Each owns its
+//! side effects — the calendar and directory caches, the announcements to the other
+//! instances, the wake-up of the workers — so no caller has to remember them. Events and
+//! webhook deliveries are written by the store in the operation's own transaction.
+
+mod absences;
+mod announce;
+pub mod appointments;
+mod booking;
+pub mod calendars;
+mod clients;
+pub mod details;
+mod directory;
+pub mod dossier;
+mod error;
+mod experts;
+pub mod offers;
+pub mod reschedule;
+pub mod search;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use booking::{Answered, BookingRequest, Keyed};
+pub use clients::ApiClientCache;
+pub use directory::{DirectoryCache, Snapshot};
+pub use error::{Error, Result};
+pub use reschedule::Destination;
+
+use crate::auth::random_token;
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+use crate::jobs::Jobs;
+use crate::store::Store;
+use calendars::CalendarCache;
+use offers::SlotSigner;
+
+/// What the operations need, built once per server.
+pub struct Service {
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// The one source of time.
+    pub clock: Clock,
+    /// Document downloads, blobs and webhooks.
+    pub jobs: Arc<Jobs>,
+    /// Claims IA clients, for API key checks.
+    pub api_clients: ApiClientCache,
+    calendars: Arc<CalendarCache>,
+    directory: DirectoryCache,
+    offers: SlotSigner,
+    settings: crate::engine::Settings,
+    /// How old a directory or calendar a search may use.
+    search_cache: Duration,
+    /// How long an offered slot may be booked.
+    slot_ttl: chrono::Duration,
+}
+
+impl Service {
+    /// Builds the service on `store`; starts hearing and announcing calendar changes when
+    /// the store can (PostgreSQL).
+    pub async fn new(
+        store: Arc<dyn Store>,
+        config: &ServerConfig,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        let slot_key = store
+            .server_secret("slot-signing-key", &random_token(48))
+            .await?;
+        let calendars = CalendarCache::new(
+            Duration::from_millis(config.calendar_cache_ms),
+            clock.clone(),
+        );
+        let calendars = announce::start(
+            &store,
+            calendars,
+            Duration::from_millis(config.calendar_cache_announced_ms),
+        )
+        .await?;
+        Ok(Self {
+            jobs: Arc::new(Jobs::new(&config.jobs, clock.clone())?),
+            calendars,
+            directory: DirectoryCache::new(clock.clone()),
+            api_clients: ApiClientCache::new(config.search_cache(), clock.clone()),
+            offers: SlotSigner::new(slot_key.as_bytes()),
+            settings: config.engine.settings(),
+            search_cache: config.search_cache(),
+            slot_ttl: config.slot_ttl(),
+            store,
+            clock,
+        })
+    }
+
+    /// Called after any change to an expert's calendar made through this instance: the
+    /// cached copy goes, and the other instances are told.
+    fn calendar_changed(&self, expert_id: &str) {
+        self.calendars.invalidate(expert_id);
+    }
+
+    /// Called after any change to the catalogue of experts made through this instance.
+    fn catalogue_changed(&self) {
+        self.directory.changed();
+    }
+}

@@ -1,0 +1,8 @@
+//! JSON shapes shared by the API and the webhooks: what a client reads is what it is
+//! pushed.
+
+mod appointment;
+mod event;
+
+pub use appointment::{AppointmentView, ExpertRef, render};
+pub use event::EventView;
