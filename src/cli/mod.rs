@@ -26,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let options = store::StoreOptions {
         booking_batch: usize::from(cli.booking_batch),
         booking_groups: usize::from(cli.booking_groups),
+        clock: crate::clock::Clock::system(),
     };
     let store = store::open_with(&cli.database_url, &options)
         .await

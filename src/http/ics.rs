@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn an_empty_calendar_is_still_a_calendar() {
-        let ics = calendar("J. Martin", &[], &[], Utc::now());
+        let ics = calendar("J. Martin", &[], &[], crate::clock::Clock::system().now());
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
         assert!(ics.ends_with("END:VCALENDAR\r\n"));
     }

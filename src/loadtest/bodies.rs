@@ -28,7 +28,8 @@ pub(super) fn search(rng: &mut SplitMix64) -> Value {
 
 /// [`search`] over the 14 days from `days_ahead` days from now.
 pub(super) fn search_from(rng: &mut SplitMix64, days_ahead: u32) -> Value {
-    let now: DateTime<Utc> = Utc::now() + chrono::Duration::days(i64::from(days_ahead));
+    let now: DateTime<Utc> =
+        crate::clock::Clock::system().now() + chrono::Duration::days(i64::from(days_ahead));
     let mut body = json!({
         "insurer": "AXA",
         "insuredType": "PARTICULIER",
@@ -59,7 +60,10 @@ pub(super) const BOOKING_LANES: u32 = 40;
 /// `lane`-th working day after today, midnight to midnight in Paris. Every expert open to
 /// video can take it, and the windows of two lanes never meet.
 pub(super) fn visio_lane(lane: u32) -> Value {
-    let today = Utc::now().with_timezone(&Paris).date_naive();
+    let today = crate::clock::Clock::system()
+        .now()
+        .with_timezone(&Paris)
+        .date_naive();
     let day = today
         .iter_days()
         .skip(1)

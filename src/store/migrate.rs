@@ -29,7 +29,11 @@ pub(super) const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_init",
 
 /// Applies, in one transaction under the engine's write lock, every migration of `backend`
 /// not yet recorded in the database.
-pub(super) async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
+pub(super) async fn run(
+    pool: &AnyPool,
+    backend: Backend,
+    clock: &crate::clock::Clock,
+) -> anyhow::Result<()> {
     let (list, begin, lock) = match backend {
         Backend::Sqlite => (SQLITE, "BEGIN IMMEDIATE", None),
         // One fixed advisory lock key serialises instances starting together.
@@ -76,7 +80,7 @@ pub(super) async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> 
         .bind(migration.version)
         .bind(migration.name)
         .bind(checksum)
-        .bind(chrono::Utc::now().timestamp_millis())
+        .bind(clock.now_ms())
         .execute(&mut *tx)
         .await?;
         tracing::info!(

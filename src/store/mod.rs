@@ -236,13 +236,15 @@ pub trait Catalog: Send + Sync + 'static {
 }
 
 /// Storage settings beyond the database's URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// Most bookings written in one shared transaction when they arrive together (1:
     /// each booking in a transaction of its own).
     pub booking_batch: usize,
     /// Most such transactions at once (PostgreSQL; SQLite has one writer).
     pub booking_groups: usize,
+    /// What the store reads the time from.
+    pub clock: crate::clock::Clock,
 }
 
 impl Default for StoreOptions {
@@ -250,6 +252,7 @@ impl Default for StoreOptions {
         Self {
             booking_batch: 32,
             booking_groups: 2,
+            clock: crate::clock::Clock::system(),
         }
     }
 }

@@ -18,6 +18,6 @@ pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<SqlStore>
         .acquire_timeout(Duration::from_secs(30))
         .connect(url)
         .await?;
-    migrate::run(&pool, Backend::Postgres).await?;
+    migrate::run(&pool, Backend::Postgres, &options.clock).await?;
     Ok(SqlStore::new(pool.clone(), pool, Backend::Postgres, options).announced_on(url))
 }

@@ -44,7 +44,7 @@ pub async fn open(url: &str, settings: &StoreOptions) -> anyhow::Result<SqlStore
     let pool = options(8).connect(&url).await?;
     // WAL is persistent in the file; switching needs an exclusive lock, so do it once here.
     pool.execute("PRAGMA journal_mode = WAL").await?;
-    migrate::run(&pool, Backend::Sqlite).await?;
+    migrate::run(&pool, Backend::Sqlite, &settings.clock).await?;
     let writer = options(1).connect(&url).await?;
     Ok(SqlStore::new(pool, writer, Backend::Sqlite, settings))
 }

@@ -1,6 +1,5 @@
 //! Absences recorded over booked time: conflicts, or forced cancellations with events.
 
-use chrono::Utc;
 use sqlx::AssertSqlSafe;
 
 use super::events::record_event;
@@ -47,7 +46,7 @@ pub(super) async fn create_absence(
     if !overlapping.is_empty() && !force {
         return Ok(AbsenceOutcome::Conflicts(overlapping));
     }
-    let now = Utc::now();
+    let now = store.clock.now();
     let mut cancelled = Vec::with_capacity(overlapping.len());
     for mut appointment in overlapping {
         let cancellation = Cancellation {

@@ -105,7 +105,14 @@ async fn book_alone(
         expired_before_ms,
         ..
     }) = key
-        && !idempotency::claim_answered(&mut tx, answer, request_hash, expired_before_ms).await?
+        && !idempotency::claim_answered(
+            &mut tx,
+            answer,
+            request_hash,
+            expired_before_ms,
+            store.now_ms(),
+        )
+        .await?
     {
         return Err(BookError::KeyTaken);
     }
@@ -209,8 +216,14 @@ impl SqlStore {
         }) = key
         {
             let record = refusal(&refused);
-            if !idempotency::claim_answered(&mut tx, &record, request_hash, expired_before_ms)
-                .await?
+            if !idempotency::claim_answered(
+                &mut tx,
+                &record,
+                request_hash,
+                expired_before_ms,
+                self.now_ms(),
+            )
+            .await?
             {
                 return Err(BookError::KeyTaken);
             }

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{
     SqlStore, absence_from_row, bump_catalog, expect_one, expert_from_row, firm_from_row, new_id,
-    now_ms, on_constraint, to_json,
+    on_constraint, to_json,
 };
 use crate::domain::expert::ExpertProfile;
 use crate::domain::firm::FirmProfile;
@@ -46,7 +46,7 @@ impl Catalog for SqlStore {
 
     async fn create_firm(&self, profile: &FirmProfile) -> StoreResult<Firm> {
         let id = new_id();
-        let now = now_ms();
+        let now = self.now_ms();
         sqlx::query(
             "INSERT INTO firms (id, name, siret, time_zone, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $5)",
@@ -93,7 +93,7 @@ impl Catalog for SqlStore {
         .bind(profile.name.as_str())
         .bind(profile.siret.as_str())
         .bind(profile.time_zone.to_string())
-        .bind(now_ms())
+        .bind(self.now_ms())
         .execute(&mut *tx)
         .await?;
         expect_one(&result)?;
@@ -110,7 +110,7 @@ impl Catalog for SqlStore {
         .bind(&cred.client_id)
         .bind(&cred.firm_id)
         .bind(&cred.secret_hash)
-        .bind(now_ms())
+        .bind(self.now_ms())
         .execute(&self.pool)
         .await
         .map_err(on_constraint)?;
@@ -141,7 +141,7 @@ impl Catalog for SqlStore {
         .bind(&client.id)
         .bind(&client.name)
         .bind(client.key_hash.clone())
-        .bind(now_ms())
+        .bind(self.now_ms())
         .execute(&self.pool)
         .await
         .map_err(on_constraint)?;
@@ -175,7 +175,7 @@ impl Catalog for SqlStore {
         .bind(i64::from(profile.active))
         .bind(profile.partner_kind.as_str())
         .bind(to_json(profile)?)
-        .bind(now_ms())
+        .bind(self.now_ms())
         .execute(&mut *tx)
         .await
         .map_err(on_constraint)?;
@@ -218,7 +218,7 @@ impl Catalog for SqlStore {
         .bind(i64::from(profile.active))
         .bind(profile.partner_kind.as_str())
         .bind(to_json(profile)?)
-        .bind(now_ms())
+        .bind(self.now_ms())
         .execute(&mut *tx)
         .await?;
         expect_one(&result)?;
@@ -253,7 +253,7 @@ impl Catalog for SqlStore {
         .bind(expert_id)
         .bind(firm_id)
         .bind(token_hash.to_vec())
-        .bind(now_ms())
+        .bind(self.now_ms())
         .execute(&self.pool)
         .await
         .map_err(on_constraint)?;

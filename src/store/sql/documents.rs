@@ -17,7 +17,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::events::record_event;
 use super::lifecycle::load;
 use super::rows::corrupt;
-use super::{SqlStore, claim_due, from_json, from_ms, new_id, now_ms, to_json};
+use super::{SqlStore, claim_due, from_json, from_ms, new_id, to_json};
 use crate::domain::dossier::Dossier;
 use crate::store::{
     Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
@@ -231,7 +231,7 @@ impl Documents for SqlStore {
                 constraint: "version",
             });
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let body = to_json(dossier)?;
         match current {
             Some(version) => {
@@ -341,7 +341,7 @@ impl Documents for SqlStore {
             });
         }
         let id = new_id();
-        let now = now_ms();
+        let now = self.now_ms();
         sqlx::query(
             "INSERT INTO attachments (id, appointment_id, name, declared_type, status,
                 content_type, size, sha256, attempts, created_at, updated_at)
@@ -400,7 +400,7 @@ impl Documents for SqlStore {
         worker: &str,
         settlement: &FetchSettlement,
     ) -> StoreResult<bool> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         let (status, reason, detail, next, blob) = match settlement {
             FetchSettlement::Stored(blob) => {

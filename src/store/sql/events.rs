@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{SqlStore, from_json, from_ms, now_ms};
+use super::{SqlStore, from_json, from_ms};
 use crate::store::{Backend, StoreResult};
 
 /// Advisory lock key that orders event-writing transactions on PostgreSQL.
@@ -45,7 +45,7 @@ pub(super) async fn record_event(
             .execute(&mut *tx)
             .await?;
     }
-    let now = now_ms();
+    let now = store.now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO events (type, appointment_id, data, occurred_at) VALUES ($1, $2, $3, $4)
          RETURNING id",

@@ -3,7 +3,7 @@
 use sqlx::{AnyPool, Row};
 
 use super::rows::corrupt;
-use super::{SqlStore, expect_one, now_ms};
+use super::{SqlStore, expect_one};
 use crate::store::{Backend, IdempotencyBegin, IdempotencyRecord, StoreResult};
 
 /// See [`crate::store::Bookings::idempotency_begin`].
@@ -21,7 +21,7 @@ pub(super) async fn begin(
     ttl_ms: i64,
     stale_ms: i64,
 ) -> StoreResult<IdempotencyBegin> {
-    let now = now_ms();
+    let now = store.now_ms();
     let pool = &store.pool;
     let mut tx = store.begin_write().await?;
     if store.backend == Backend::Postgres {
@@ -123,6 +123,7 @@ pub(super) async fn claim_answered(
     record: &IdempotencyRecord,
     request_hash: &str,
     expired_before_ms: i64,
+    now_ms: i64,
 ) -> StoreResult<bool> {
     let written = sqlx::query(
         "INSERT INTO idempotency_keys (client_id, key, request_hash, status, response, created_at)
@@ -137,7 +138,7 @@ pub(super) async fn claim_answered(
     .bind(request_hash)
     .bind(i64::from(record.status))
     .bind(&record.response)
-    .bind(now_ms())
+    .bind(now_ms)
     .bind(expired_before_ms)
     .execute(&mut *conn)
     .await?;

@@ -1,7 +1,7 @@
 //! Changes after booking: cancel, complete, edit details, reschedule. Each reads the row,
 //! changes it in Rust, and writes it back only if its version did not move meanwhile.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use sqlx::AssertSqlSafe;
 
 use super::events::record_event;
@@ -76,9 +76,9 @@ async fn write(conn: &mut sqlx::AnyConnection, a: &Appointment) -> StoreResult<(
 }
 
 /// Bumps the version and the change time.
-fn touch(a: &mut Appointment) {
+fn touch(a: &mut Appointment, now_ms: i64) {
     a.version += 1;
-    a.updated_at = super::from_ms(Utc::now().timestamp_millis()).unwrap_or_else(|_| Utc::now());
+    a.updated_at = super::from_ms(now_ms).unwrap_or(a.updated_at);
 }
 
 /// See [`crate::store::Bookings::cancel_appointment`].
@@ -97,7 +97,7 @@ pub(super) async fn cancel(
     }
     a.status = AppointmentStatus::Cancelled;
     a.cancellation = Some(cancellation.clone());
-    touch(&mut a);
+    touch(&mut a, store.now_ms());
     write(&mut tx, &a).await?;
     if cancellation.by == Actor::Firm {
         let data = serde_json::json!({ "reason": cancellation.reason, "by": cancellation.by });
@@ -121,7 +121,7 @@ pub(super) async fn complete(
         AppointmentStatus::Confirmed => {}
     }
     a.status = AppointmentStatus::Completed;
-    touch(&mut a);
+    touch(&mut a, store.now_ms());
     write(&mut tx, &a).await?;
     record_event(
         store,
@@ -149,7 +149,7 @@ pub(super) async fn update_details(
         return Err(conflict("version"));
     }
     edit(&mut a);
-    touch(&mut a);
+    touch(&mut a, store.now_ms());
     write(&mut tx, &a).await?;
     tx.commit().await?;
     Ok(a)
@@ -200,7 +200,7 @@ pub(super) async fn reschedule(
     a.mode = to.mode;
     a.expertise_type = to.expertise_type;
     a.place.clone_from(&to.place);
-    touch(&mut a);
+    touch(&mut a, store.now_ms());
     match write(&mut tx, &a).await {
         Err(StoreError::Conflict {
             constraint: "appointments_no_overlap",

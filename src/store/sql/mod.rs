@@ -40,6 +40,7 @@ pub struct SqlStore {
     batcher: Option<std::sync::Arc<batch::Batcher>>,
     /// Where to listen for announcements of calendar changes (PostgreSQL).
     postgres_url: Option<String>,
+    clock: crate::clock::Clock,
 }
 
 impl SqlStore {
@@ -62,6 +63,7 @@ impl SqlStore {
                 backend,
                 options.booking_batch,
                 concurrent,
+                options.clock.clone(),
             ))
         });
         Self {
@@ -71,6 +73,7 @@ impl SqlStore {
             booking_gates: std::sync::Arc::default(),
             batcher,
             postgres_url: None,
+            clock: options.clock.clone(),
         }
     }
 
@@ -103,8 +106,11 @@ pub(super) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-pub(super) fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
+impl SqlStore {
+    /// The current instant in milliseconds, by the store's clock.
+    pub(super) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
 }
 
 pub(super) fn from_ms(ms: i64) -> StoreResult<DateTime<Utc>> {
@@ -259,7 +265,7 @@ pub(super) async fn claim_due(
     )))
     .bind(worker)
     .bind(lease_until.timestamp_millis())
-    .bind(now_ms())
+    .bind(store.now_ms())
     .fetch_optional(conn)
     .await?)
 }

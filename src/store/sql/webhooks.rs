@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::events::event_from_row;
-use super::{SqlStore, claim_due, expect_one, now_ms, on_constraint};
+use super::{SqlStore, claim_due, expect_one, on_constraint};
 use crate::store::{Delivery, DeliverySettlement, StoreResult, WebhookEndpoint, Webhooks};
 
 #[async_trait]
@@ -23,7 +23,7 @@ impl Webhooks for SqlStore {
         .bind(&endpoint.client_id)
         .bind(&endpoint.url)
         .bind(&endpoint.secret)
-        .bind(now_ms())
+        .bind(self.now_ms())
         .execute(&mut *tx)
         .await
         .map_err(on_constraint)?;
@@ -100,7 +100,7 @@ impl Webhooks for SqlStore {
         worker: &str,
         settlement: &DeliverySettlement,
     ) -> StoreResult<bool> {
-        let now = now_ms();
+        let now = self.now_ms();
         let (status, http_status, detail, next, delivered) = match settlement {
             DeliverySettlement::Delivered { status } => {
                 ("DELIVERED", Some(*status), None, None, Some(now))

@@ -13,10 +13,13 @@ use crate::helpers::every_engine;
 use creneau::store::{self, BookError, IdempotencyBegin, StoreOptions};
 
 /// One group at a time, so that the bookings queued behind a held group form the next.
-const ONE_GROUP: StoreOptions = StoreOptions {
-    booking_batch: 32,
-    booking_groups: 1,
-};
+fn one_group() -> StoreOptions {
+    StoreOptions {
+        booking_batch: 32,
+        booking_groups: 1,
+        ..StoreOptions::default()
+    }
+}
 
 /// A connection holding what a booking of `expert_id` needs to write: the expert's row on
 /// PostgreSQL, the database's write lock on SQLite. Dropping it lets the booking through.
@@ -75,7 +78,7 @@ fn done(status: u16, response: &str) -> IdempotencyBegin {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bookings_written_together_each_get_the_verdict_they_would_get_alone() {
     for db in every_engine().await {
-        let store = store::open_with(&db.url, &ONE_GROUP).await.unwrap();
+        let store = store::open_with(&db.url, &one_group()).await.unwrap();
         let (firm, held) = firm_and_expert(store.as_ref()).await;
         let other = store
             .create_expert(&firm, &expert_profile("B. Durand"))
@@ -183,7 +186,7 @@ async fn bookings_written_together_each_get_the_verdict_they_would_get_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_the_database_refuses_is_retried_booking_by_booking() {
     for db in every_engine().await {
-        let store = store::open_with(&db.url, &ONE_GROUP).await.unwrap();
+        let store = store::open_with(&db.url, &one_group()).await.unwrap();
         let (firm, expert) = firm_and_expert(store.as_ref()).await;
         let blocker = hold_writes(&db.url, &expert).await;
         let first = spawn_booking(&store, appointment(&firm, &expert, 0, 60, "FIRST"), None);

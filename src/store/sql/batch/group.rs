@@ -16,7 +16,7 @@ use sqlx::any::AnyRow;
 
 use super::super::rows::{APPOINTMENT_COLUMNS, SCHEDULE_MARGIN_DAYS};
 use super::super::spans::{self, Span};
-use super::super::{expert_from_row, now_ms, on_constraint, to_json};
+use super::super::{expert_from_row, on_constraint, to_json};
 use super::statement::{AppointmentRow, Arg, KeyRow, Statement};
 use super::{Job, Verdict, Writer};
 use crate::store::{Appointment, Backend, Busy, Expert, Schedule, StoreError, StoreResult};
@@ -154,7 +154,7 @@ impl Writer {
                 ),
                 args: vec![
                     Arg::Text(to_json(&claims)?),
-                    Arg::Int(now_ms()),
+                    Arg::Int(self.clock.now_ms()),
                     Arg::Int(expired_before),
                 ],
             });
@@ -294,7 +294,10 @@ impl Writer {
             // through its unique index, whatever the statistics say.
             statements.push(Statement {
                 sql: self.write_keys("status = excluded.status, response = excluded.response"),
-                args: vec![Arg::Text(to_json(&refusals)?), Arg::Int(now_ms())],
+                args: vec![
+                    Arg::Text(to_json(&refusals)?),
+                    Arg::Int(self.clock.now_ms()),
+                ],
             });
         }
         Ok(statements)

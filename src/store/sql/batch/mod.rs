@@ -86,14 +86,25 @@ pub(super) struct Batcher {
 struct Writer {
     pool: AnyPool,
     backend: Backend,
+    clock: crate::clock::Clock,
 }
 
 impl Batcher {
     /// Starts the group writer: at most `max` bookings a transaction, at most `concurrent`
     /// transactions at once, on `pool` (the store's write pool). Needs a Tokio runtime.
-    pub fn start(pool: AnyPool, backend: Backend, max: usize, concurrent: usize) -> Self {
+    pub fn start(
+        pool: AnyPool,
+        backend: Backend,
+        max: usize,
+        concurrent: usize,
+        clock: crate::clock::Clock,
+    ) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let writer = Arc::new(Writer { pool, backend });
+        let writer = Arc::new(Writer {
+            pool,
+            backend,
+            clock,
+        });
         tokio::spawn(dispatch(jobs, writer, max.max(1), concurrent.max(1)));
         Self { queue }
     }
