@@ -266,7 +266,8 @@ async fn the_fetch_worker_stores_refuses_and_retries_and_the_firm_streams_the_by
     let mut config = ServerConfig::default();
     config.jobs.fetch_allow_origins = vec![base.clone()];
     config.jobs.retry_base_ms = 300;
-    let app = TestApp::spawn_with(fresh_db().await, config).await;
+    let app =
+        TestApp::spawn_with_clock(fresh_db().await, config, crate::helpers::manual_clock()).await;
     let (token, key, id) = booked(&app).await;
     let urls: Vec<String> = ["photo.png", "page.html", "missing.jpg", "flaky.pdf"]
         .iter()
@@ -279,7 +280,8 @@ async fn the_fetch_worker_stores_refuses_and_retries_and_the_firm_streams_the_by
     let worker = app.fetch_worker();
     assert_eq!(worker.drain().await.unwrap(), 4, "one attempt each");
     // The retry is due 150 to 300 ms later (backoff with jitter), not before.
-    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    assert_eq!(worker.drain().await.unwrap(), 0, "not before its backoff");
+    app.clock.advance(std::time::Duration::from_millis(350));
     assert_eq!(worker.drain().await.unwrap(), 1, "the flaky one is retried");
     assert_eq!(flaky_hits.load(Ordering::SeqCst), 2);
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use creneau::clock::Clock;
 use creneau::config::ServerConfig;
 use creneau::http::AppState;
 use creneau::store::{self, Store};
@@ -92,6 +93,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// Its background jobs (fetcher, blob store, webhooks).
     pub jobs: Arc<creneau::jobs::Jobs>,
+    /// The server's clock.
+    pub clock: Clock,
     _blobs: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -110,11 +113,23 @@ impl TestApp {
     /// Starts the server on a given database with given settings. Documents go to a
     /// temporary directory; background workers do not run: tests drain them with
     /// [`TestApp::fetch_worker`] and [`TestApp::webhook_sender`], deterministically.
-    pub async fn spawn_with(db: TestDb, mut config: ServerConfig) -> Self {
+    pub async fn spawn_with(db: TestDb, config: ServerConfig) -> Self {
+        Self::spawn_with_clock(db, config, Clock::system()).await
+    }
+
+    /// [`TestApp::spawn_with`] on `clock`: a test moves a manual clock instead of sleeping
+    /// through lifetimes and backoffs.
+    pub async fn spawn_with_clock(db: TestDb, mut config: ServerConfig, clock: Clock) -> Self {
         let blobs = tempfile::tempdir().expect("blob dir");
         config.jobs.blob_dir = blobs.path().to_owned();
-        let store = store::open(&db.url).await.expect("open store");
-        let state = AppState::new(Arc::clone(&store), config)
+        let options = store::StoreOptions {
+            clock: clock.clone(),
+            ..store::StoreOptions::default()
+        };
+        let store = store::open_with(&db.url, &options)
+            .await
+            .expect("open store");
+        let state = AppState::with_clock(Arc::clone(&store), config, clock.clone())
             .await
             .expect("state");
         let jobs = Arc::clone(&state.service.jobs);
@@ -130,6 +145,7 @@ impl TestApp {
             store,
             db,
             jobs,
+            clock,
             _blobs: blobs,
             shutdown: Some(tx),
         }
@@ -326,4 +342,10 @@ impl TestApp {
         let body = json!({ "slotId": slot_id, "claimsIaRef": claims_ia_ref, "contact": { "name": "Mme Dupont" } });
         self.call("POST", "/v1/appointments", key, Some(body)).await
     }
+}
+
+/// A manual clock reading the present: the server's time then moves only when the test
+/// says so.
+pub fn manual_clock() -> Clock {
+    Clock::manual(Clock::system().now())
 }

@@ -227,14 +227,15 @@ async fn an_expired_slot_is_410() {
         slot_ttl_secs: 1,
         ..Default::default()
     };
-    let app = TestApp::spawn_with(crate::helpers::fresh_db().await, config).await;
+    let clock = crate::helpers::manual_clock();
+    let app = TestApp::spawn_with_clock(crate::helpers::fresh_db().await, config, clock).await;
     let (_, token) = app.firm("Cabinet").await;
     app.expert(&token, open_expert("J. Martin")).await;
     let key = app.api_key().await;
     let answer = app
         .search(&key, search_body("VISIO", days_ahead(3), 2))
         .await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.clock.advance(std::time::Duration::from_millis(1100));
     let (status, problem) = app
         .book(
             &key,
@@ -251,8 +252,15 @@ async fn another_instance_sees_a_booking_within_the_calendar_cache_delay_and_nev
         calendar_cache_ms: 300,
         ..Default::default()
     };
-    let a = TestApp::spawn_with(crate::helpers::fresh_db().await, config.clone()).await;
-    let b = TestApp::spawn_with(crate::helpers::TestDb::shared(&a.db.url), config).await;
+    let clock = crate::helpers::manual_clock();
+    let a = TestApp::spawn_with_clock(
+        crate::helpers::fresh_db().await,
+        config.clone(),
+        clock.clone(),
+    )
+    .await;
+    let b =
+        TestApp::spawn_with_clock(crate::helpers::TestDb::shared(&a.db.url), config, clock).await;
     let (_, token) = a.firm("Cabinet").await;
     a.expert(&token, open_expert("J. Martin")).await;
     let key = a.api_key().await;
@@ -278,7 +286,7 @@ async fn another_instance_sees_a_booking_within_the_calendar_cache_delay_and_nev
         assert_problem(status, &problem, 409, "slot-unavailable");
     }
     // ...and once the delay has passed (or after that refusal), B no longer offers it.
-    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    b.clock.advance(std::time::Duration::from_millis(350));
     let fresh = b.search(&key, body).await;
     assert!(
         fresh["slots"]
@@ -341,8 +349,15 @@ async fn a_new_expert_is_offered_at_once_here_and_within_the_delay_elsewhere() {
         calendar_cache_ms: 300,
         ..Default::default()
     };
-    let a = TestApp::spawn_with(crate::helpers::fresh_db().await, config.clone()).await;
-    let b = TestApp::spawn_with(crate::helpers::TestDb::shared(&a.db.url), config).await;
+    let clock = crate::helpers::manual_clock();
+    let a = TestApp::spawn_with_clock(
+        crate::helpers::fresh_db().await,
+        config.clone(),
+        clock.clone(),
+    )
+    .await;
+    let b =
+        TestApp::spawn_with_clock(crate::helpers::TestDb::shared(&a.db.url), config, clock).await;
     let (_, token) = a.firm("Cabinet").await;
     let key = a.api_key().await;
     let body = search_body("VISIO", days_ahead(3), 1);
@@ -355,7 +370,7 @@ async fn a_new_expert_is_offered_at_once_here_and_within_the_delay_elsewhere() {
         1,
         "the instance that made the change sees it at once"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    b.clock.advance(std::time::Duration::from_millis(350));
     assert_eq!(b.search(&key, body).await["eligibleExperts"], 1);
 }
 
@@ -365,7 +380,8 @@ async fn an_api_client_removed_from_the_database_is_refused_within_the_cache_del
         calendar_cache_ms: 300,
         ..Default::default()
     };
-    let app = TestApp::spawn_with(crate::helpers::fresh_db().await, config).await;
+    let clock = crate::helpers::manual_clock();
+    let app = TestApp::spawn_with_clock(crate::helpers::fresh_db().await, config, clock).await;
     let key = app.api_key().await;
     let body = search_body("VISIO", days_ahead(3), 1);
     app.search(&key, body.clone()).await; // the client is now cached
@@ -382,7 +398,7 @@ async fn an_api_client_removed_from_the_database_is_refused_within_the_cache_del
     .await
     .unwrap();
 
-    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    app.clock.advance(std::time::Duration::from_millis(350));
     let (status, problem) = app
         .call("POST", "/v1/slot-searches", &key, Some(body))
         .await;

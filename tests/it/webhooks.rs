@@ -45,7 +45,8 @@ async fn events_are_delivered_signed_and_retried_with_a_stable_id() {
     let (url, received) = receiver(1).await;
     let mut config = ServerConfig::default();
     config.jobs.retry_base_ms = 200;
-    let app = TestApp::spawn_with(fresh_db().await, config).await;
+    let app =
+        TestApp::spawn_with_clock(fresh_db().await, config, crate::helpers::manual_clock()).await;
     let (_, token) = app.firm("Cabinet").await;
     let key = app.api_key().await;
     let client_id = creneau::auth::api_key_client_id(&key).unwrap().to_owned();
@@ -85,9 +86,9 @@ async fn events_are_delivered_signed_and_retried_with_a_stable_id() {
         0,
         "the retry waits for its backoff"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    app.clock.advance(std::time::Duration::from_millis(250));
     assert_eq!(sender.drain().await.unwrap(), 1, "second attempt: 204");
-    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    app.clock.advance(std::time::Duration::from_millis(250));
     assert_eq!(
         sender.drain().await.unwrap(),
         0,
