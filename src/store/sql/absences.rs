@@ -1,5 +1,6 @@
 //! Absences recorded over booked time: conflicts, or forced cancellations with events.
 
+use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::events::record_event;
@@ -7,7 +8,7 @@ use super::rows::{APPOINTMENT_COLUMNS, appointment_from_row};
 use super::{SqlStore, absence_from_row, new_id, to_json};
 use crate::domain::appointment::{Actor, AppointmentStatus, Cancellation, CancellationReason};
 use crate::domain::firm::NewAbsence;
-use crate::store::{AbsenceOutcome, StoreError, StoreResult};
+use crate::store::{AbsenceOutcome, Appointment, StoreError, StoreResult};
 
 /// See [`crate::store::Bookings::create_absence`].
 pub(super) async fn create_absence(
@@ -47,38 +48,7 @@ pub(super) async fn create_absence(
         return Ok(AbsenceOutcome::Conflicts(overlapping));
     }
     let now = store.clock.now();
-    let mut cancelled = Vec::with_capacity(overlapping.len());
-    for mut appointment in overlapping {
-        let cancellation = Cancellation {
-            reason: CancellationReason::ExpertUnavailable,
-            comment: None,
-            by: Actor::Firm,
-            at: now,
-        };
-        sqlx::query(
-            "UPDATE appointments SET status = 'CANCELLED', version = version + 1,
-             cancellation = $2, updated_at = $3 WHERE id = $1",
-        )
-        .bind(&appointment.id)
-        .bind(to_json(&cancellation)?)
-        .bind(now.timestamp_millis())
-        .execute(&mut *tx)
-        .await?;
-        let data = serde_json::json!({ "reason": cancellation.reason, "by": cancellation.by });
-        record_event(
-            store,
-            &mut tx,
-            "appointment.cancelled",
-            &appointment.id,
-            &data,
-        )
-        .await?;
-        appointment.status = AppointmentStatus::Cancelled;
-        appointment.version += 1;
-        appointment.cancellation = Some(cancellation);
-        appointment.updated_at = now;
-        cancelled.push(appointment);
-    }
+    let cancelled = cancel_under(store, &mut tx, overlapping, now).await?;
     let id = new_id();
     sqlx::query(
         "INSERT INTO absences (id, firm_id, expert_id, start_at, end_at, reason, created_at)
@@ -102,4 +72,47 @@ pub(super) async fn create_absence(
     let absence = absence_from_row(&row)?;
     tx.commit().await?;
     Ok(AbsenceOutcome::Created { absence, cancelled })
+}
+
+/// Cancels the CONFIRMED appointments an absence covers (`EXPERT_UNAVAILABLE`, by the firm),
+/// each with its `appointment.cancelled` event, in the absence's transaction.
+async fn cancel_under(
+    store: &SqlStore,
+    tx: &mut sqlx::AnyConnection,
+    overlapping: Vec<Appointment>,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Appointment>> {
+    let mut cancelled = Vec::with_capacity(overlapping.len());
+    for mut appointment in overlapping {
+        let cancellation = Cancellation {
+            reason: CancellationReason::ExpertUnavailable,
+            comment: None,
+            by: Actor::Firm,
+            at: now,
+        };
+        sqlx::query(
+            "UPDATE appointments SET status = 'CANCELLED', version = version + 1,
+             cancellation = $2, updated_at = $3 WHERE id = $1",
+        )
+        .bind(&appointment.id)
+        .bind(to_json(&cancellation)?)
+        .bind(now.timestamp_millis())
+        .execute(&mut *tx)
+        .await?;
+        let data = serde_json::json!({ "reason": cancellation.reason, "by": cancellation.by });
+        record_event(
+            store,
+            &mut *tx,
+            "appointment.cancelled",
+            &appointment.id,
+            &data,
+        )
+        .await?;
+        appointment.status = AppointmentStatus::Cancelled;
+        appointment.version += 1;
+        appointment.cancellation = Some(cancellation);
+        appointment.updated_at = now;
+        cancelled.push(appointment);
+    }
+    Ok(cancelled)
 }

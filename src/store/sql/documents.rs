@@ -11,9 +11,11 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use super::attachments::{
+    ATTACHMENT_COLUMNS, attachment_from_row, refusal_event, settled_columns, settled_event,
+};
 use super::events::record_event;
 use super::lifecycle::load;
 use super::rows::corrupt;
@@ -23,62 +25,6 @@ use crate::store::{
     Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
     Owner, Refusal, StoreError, StoreResult, StoredDossier,
 };
-
-const ATTACHMENT_COLUMNS: &str = "id, appointment_id, url, position, name, declared_type, \
-    status, reason, detail, content_type, size, sha256, attempts, created_at, updated_at";
-
-fn attachment_from_row(row: &AnyRow) -> StoreResult<Attachment> {
-    let status: String = row.try_get("status")?;
-    let sha256: Option<String> = row.try_get("sha256")?;
-    let blob = match sha256 {
-        Some(sha256) => Some(BlobInfo {
-            sha256,
-            size: row.try_get::<Option<i64>, _>("size")?.unwrap_or(0),
-            content_type: row
-                .try_get::<Option<String>, _>("content_type")?
-                .ok_or_else(|| corrupt("attachment content type"))?,
-        }),
-        None => None,
-    };
-    Ok(Attachment {
-        id: row.try_get("id")?,
-        appointment_id: row.try_get("appointment_id")?,
-        url: row.try_get("url")?,
-        in_dossier: row.try_get::<Option<i64>, _>("position")?.is_some(),
-        name: row.try_get("name")?,
-        declared_type: row.try_get("declared_type")?,
-        status: AttachmentStatus::parse(&status).ok_or_else(|| corrupt("attachment status"))?,
-        reason: row.try_get("reason")?,
-        detail: row.try_get("detail")?,
-        blob,
-        attempts: row.try_get("attempts")?,
-        created_at: from_ms(row.try_get("created_at")?)?,
-        updated_at: from_ms(row.try_get("updated_at")?)?,
-    })
-}
-
-/// Data of an `attachment.*` event.
-fn event_data(id: &str, status: AttachmentStatus, extra: serde_json::Value) -> serde_json::Value {
-    let mut data = serde_json::json!({ "attachmentId": id, "status": status.as_str() });
-    if let (Some(data), serde_json::Value::Object(extra)) = (data.as_object_mut(), extra) {
-        data.extend(extra);
-    }
-    data
-}
-
-fn refusal_event(
-    id: &str,
-    url: Option<&str>,
-    status: AttachmentStatus,
-    reason: &str,
-    detail: &str,
-) -> serde_json::Value {
-    event_data(
-        id,
-        status,
-        serde_json::json!({ "url": url, "reason": reason, "detail": detail }),
-    )
-}
 
 impl SqlStore {
     /// The dossier of `appointment_id`, read on `conn` (the appointment's owner was checked).
@@ -402,32 +348,7 @@ impl Documents for SqlStore {
     ) -> StoreResult<bool> {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
-        let (status, reason, detail, next, blob) = match settlement {
-            FetchSettlement::Stored(blob) => {
-                (AttachmentStatus::Stored, None, None, None, Some(blob))
-            }
-            FetchSettlement::Rejected(refusal) => (
-                AttachmentStatus::Rejected,
-                Some(refusal.reason.as_str()),
-                Some(refusal.detail.as_str()),
-                None,
-                None,
-            ),
-            FetchSettlement::Failed { reason, detail } => (
-                AttachmentStatus::Failed,
-                Some(reason.as_str()),
-                Some(detail.as_str()),
-                None,
-                None,
-            ),
-            FetchSettlement::Retry { at, detail } => (
-                AttachmentStatus::Pending,
-                None,
-                Some(detail.as_str()),
-                Some(at.timestamp_millis()),
-                None,
-            ),
-        };
+        let (status, reason, detail, next, blob) = settled_columns(settlement);
         let result = sqlx::query(
             "UPDATE attachments SET status = $3, reason = $4, detail = $5, next_attempt_at = $6,
                 content_type = $7, size = $8, sha256 = $9, lease_owner = NULL,
@@ -449,37 +370,8 @@ impl Documents for SqlStore {
         if result.rows_affected() == 0 {
             return Ok(false);
         }
-        let url = Some(job.url.as_str());
-        match settlement {
-            FetchSettlement::Stored(blob) => {
-                let data = event_data(
-                    &job.attachment_id,
-                    status,
-                    serde_json::json!({ "url": url, "contentType": blob.content_type,
-                                        "size": blob.size, "sha256": blob.sha256 }),
-                );
-                record_event(
-                    self,
-                    &mut tx,
-                    "attachment.stored",
-                    &job.appointment_id,
-                    &data,
-                )
-                .await?;
-            }
-            FetchSettlement::Rejected(Refusal { reason, detail })
-            | FetchSettlement::Failed { reason, detail } => {
-                let data = refusal_event(&job.attachment_id, url, status, reason, detail);
-                record_event(
-                    self,
-                    &mut tx,
-                    "attachment.rejected",
-                    &job.appointment_id,
-                    &data,
-                )
-                .await?;
-            }
-            FetchSettlement::Retry { .. } => {}
+        if let Some((kind, data)) = settled_event(job, status, settlement) {
+            record_event(self, &mut tx, kind, &job.appointment_id, &data).await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -4,6 +4,7 @@
 //! and `postgres.rs` and is reached through [`SqlStore::backend`].
 
 mod absences;
+mod attachments;
 mod batch;
 mod booking;
 mod bookings;
