@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::ExposeSecret as _;
+
 use super::auth::ApiClientCache;
 use super::calendars::CalendarCache;
 use super::directory::DirectoryCache;
@@ -45,7 +47,7 @@ impl AppState {
     /// absent, from the database (generated once, shared by every instance).
     pub async fn new(store: Arc<dyn Store>, config: ServerConfig) -> anyhow::Result<Self> {
         let secret = match &config.jwt_secret {
-            Some(secret) => secret.expose().to_owned(),
+            Some(secret) => secret.expose_secret().to_owned(),
             None => {
                 store
                     .server_secret("jwt-signing-key", &random_token(48))
