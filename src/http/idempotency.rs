@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, PROBLEM_JSON};
 use super::state::AppState;
-use crate::store::{IdempotencyBegin, IdempotencyRecord, hex};
+use crate::store::{IdempotencyBegin, IdempotencyRecord};
 
 /// How long a key is remembered.
 pub const KEY_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -114,7 +114,7 @@ pub fn fingerprint(method: &str, path: &str, body: &serde_json::Value) -> String
     hasher.update(path.as_bytes());
     hasher.update(b"\n");
     hasher.update(body.to_string().as_bytes());
-    hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 /// What to do with a request carrying a key.
