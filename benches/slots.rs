@@ -30,6 +30,7 @@ use chrono_tz::Europe::Paris;
 use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use nettu_scheduler_domain::booking_slots::{BookingSlotsOptions, get_booking_slots};
 use nettu_scheduler_domain::{EventInstance, ID, Schedule, TimeSpan, get_free_busy};
+use rand::{Rng as _, SeedableRng as _};
 
 use creneau::domain::expert::ExpertProfile;
 use creneau::domain::{
@@ -37,7 +38,7 @@ use creneau::domain::{
     WeeklyHours,
 };
 use creneau::engine::{Booked, Calendar, Directory, Query, Settings, Slot, Target, check_slot};
-use creneau::synthetic::{SplitMix64, SyntheticConfig, generate};
+use creneau::synthetic::{SyntheticConfig, SyntheticRng, generate};
 
 /// A directory with its calendars and clock, built once per benchmark.
 struct World {
@@ -290,7 +291,7 @@ impl Enumeration {
             profile.max_appointments_per_day = None;
             profile.time_zone = Paris.into();
         });
-        let mut rng = SplitMix64::new(2026);
+        let mut rng = SyntheticRng::seed_from_u64(2026);
         let mut busy = Vec::with_capacity(EXPERTS);
         world.calendars = (0..EXPERTS)
             .map(|_| {
@@ -366,9 +367,9 @@ impl Enumeration {
 
 /// Three non-overlapping busy hours inside the opening hours, on a 5-minute grid (so some
 /// are off the 15-minute slot grid), as local minutes.
-fn three_busy_hours(rng: &mut SplitMix64) -> [(u16, u16); 3] {
-    let room = u64::from((OPEN.1 - OPEN.0 - 3 * 60) / 5);
-    let mut gaps = [0; 3].map(|_| u16::try_from(rng.below(room + 1)).unwrap());
+fn three_busy_hours(rng: &mut SyntheticRng) -> [(u16, u16); 3] {
+    let room = (OPEN.1 - OPEN.0 - 3 * 60) / 5;
+    let mut gaps = [0; 3].map(|_| rng.random_range(0..=room));
     gaps.sort_unstable();
     let mut hour = 0;
     gaps.map(|gap| {

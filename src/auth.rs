@@ -28,7 +28,7 @@ pub fn random_token(bytes: usize) -> String {
 fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
-    crate::store::hex(&buf)
+    hex::encode(buf)
 }
 
 /// sha256 of a secret token (enough for 256-bit random secrets; no need for argon2).

@@ -4,34 +4,16 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
 
 use crate::store::sqlite::DEFAULT_URL;
 
-/// A secret value: usable, never printed.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The secret itself.
-    pub fn expose(&self) -> &str {
-        &self.0
+/// Parses a signing secret: at least 32 characters, kept out of `Debug` output.
+fn long_secret(value: &str) -> Result<SecretString, String> {
+    if value.len() < 32 {
+        return Err("must be at least 32 characters".into());
     }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() < 32 {
-            return Err("must be at least 32 characters".into());
-        }
-        Ok(Self(s.to_owned()))
-    }
+    Ok(value.into())
 }
 
 /// Log line format.
@@ -109,29 +91,6 @@ pub struct SeedArgs {
     pub seed: u64,
 }
 
-/// A credential given on the command line: usable, never printed (any length).
-#[derive(Clone)]
-pub struct Credential(String);
-
-impl Credential {
-    /// The credential itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Credential(***)")
-    }
-}
-
-impl From<String> for Credential {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
 /// Options of `loadtest`. Exactly one of `--duration` and `--requests`.
 #[derive(Debug, Clone, Args)]
 pub struct LoadtestArgs {
@@ -140,13 +99,13 @@ pub struct LoadtestArgs {
     pub targets: Vec<String>,
     /// Claims IA API key.
     #[arg(long, env = "CRENEAU_LOADTEST_API_KEY", hide_env_values = true)]
-    pub api_key: Credential,
+    pub api_key: SecretString,
     /// Firm admin client id (for the invariant check).
     #[arg(long, env = "CRENEAU_LOADTEST_CLIENT_ID")]
     pub client_id: String,
     /// Firm admin client secret.
     #[arg(long, env = "CRENEAU_LOADTEST_CLIENT_SECRET", hide_env_values = true)]
-    pub client_secret: Credential,
+    pub client_secret: SecretString,
     /// Run for this many seconds.
     #[arg(
         long,
@@ -234,9 +193,10 @@ pub enum ClientCommand {
             long,
             env = "CRENEAU_WEBHOOK_SECRET",
             hide_env_values = true,
+            value_parser = long_secret,
             conflicts_with = "remove"
         )]
-        secret: Option<Secret>,
+        secret: Option<SecretString>,
         /// Stop sending (pending deliveries are dropped).
         #[arg(long, conflicts_with = "url")]
         remove: bool,
@@ -270,8 +230,8 @@ pub struct DemoArgs {
 pub struct ServerConfig {
     /// HS256 key for firm access tokens (32+ characters). When absent, a random key is
     /// generated once and kept in the database, so every instance on it shares it.
-    #[arg(long, env = "CRENEAU_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<Secret>,
+    #[arg(long, env = "CRENEAU_JWT_SECRET", hide_env_values = true, value_parser = long_secret)]
+    pub jwt_secret: Option<SecretString>,
     /// Lifetime of firm access tokens, in seconds (at most 3600).
     #[arg(long, env = "CRENEAU_TOKEN_TTL_SECS", default_value_t = 3600,
           value_parser = clap::value_parser!(u64).range(60..=3600))]

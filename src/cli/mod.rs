@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -107,7 +108,7 @@ async fn webhook(
     as_json: bool,
     client_id: &str,
     url: Option<String>,
-    secret: Option<crate::config::Secret>,
+    secret: Option<secrecy::SecretString>,
     remove: bool,
 ) -> anyhow::Result<()> {
     if remove {
@@ -131,7 +132,7 @@ async fn webhook(
         "--url must be an http(s) URL"
     );
     let secret = match secret {
-        Some(secret) => secret.expose().to_owned(),
+        Some(secret) => secret.expose_secret().to_owned(),
         None => crate::jobs::webhooks::new_secret(),
     };
     crate::jobs::webhooks::secret_key(&secret)?;

@@ -119,11 +119,16 @@ mod tests {
 
     #[test]
     fn the_chord_floor_never_exceeds_the_travel_time() {
+        use rand::{Rng as _, SeedableRng as _};
         let settings = Settings::default();
-        let mut rng = crate::synthetic::SplitMix64::new(7);
+        let mut rng = crate::synthetic::SyntheticRng::seed_from_u64(7);
         let mut equal = 0;
         for i in 0..20_000 {
-            let a = GeoPoint::new(rng.unit() * 10.0 + 41.0, rng.unit() * 14.0 - 5.0).unwrap();
+            let a = GeoPoint::new(
+                rng.random::<f64>() * 10.0 + 41.0,
+                rng.random::<f64>() * 14.0 - 5.0,
+            )
+            .unwrap();
             // Half the pairs far apart, half within a few metres to a few kilometres.
             let spread = if i % 2 == 0 {
                 10.0
@@ -131,8 +136,8 @@ mod tests {
                 10f64.powi(-(i % 7))
             };
             let b = GeoPoint::new(
-                (a.lat() + (rng.unit() - 0.5) * spread).clamp(-90.0, 90.0),
-                a.lon() + (rng.unit() - 0.5) * spread,
+                (a.lat() + (rng.random::<f64>() - 0.5) * spread).clamp(-90.0, 90.0),
+                a.lon() + (rng.random::<f64>() - 0.5) * spread,
             )
             .unwrap();
             let exact = travel_minutes(&a, &b, &settings);

@@ -1,66 +1,44 @@
 //! RFC 5545 rendering of an expert's calendar: one VEVENT per appointment (UID stable per
 //! appointment, SEQUENCE = version, STATUS CANCELLED once cancelled) and per absence.
-//! Times are UTC (`…Z`), lines end with CRLF and are folded at 75 octets.
+//! Times are UTC (`…Z`); the `icalendar` crate escapes TEXT values, ends lines with CRLF
+//! and folds them at 75 octets.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
+use icalendar::{Calendar, Component as _, Event, EventLike as _, EventStatus, Property};
 
 use crate::domain::appointment::AppointmentStatus;
 use crate::store::{Absence, Appointment};
 
-/// Escapes a TEXT value (RFC 5545 §3.3.11).
-fn text(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace("\r\n", "\\n")
-        .replace('\n', "\\n")
+/// Free text with every line break as `\n`: icalendar escapes `\n` but would leave a `\r`
+/// raw inside the content line.
+fn plain(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
-fn utc(instant: DateTime<Utc>) -> String {
-    instant.format("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// Appends one content line, folded so that no line exceeds 75 octets (§3.1).
-fn line(out: &mut String, content: &str) {
-    let mut width = 0;
-    for ch in content.chars() {
-        let len = ch.len_utf8();
-        if width + len > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(ch);
-        width += len;
-    }
-    out.push_str("\r\n");
-}
-
-fn appointment_event(out: &mut String, a: &Appointment, stamp: &str) {
-    line(out, "BEGIN:VEVENT");
-    line(out, &format!("UID:{}@creneau", a.id));
-    line(out, &format!("DTSTAMP:{stamp}"));
-    line(out, &format!("DTSTART:{}", utc(a.start)));
-    line(out, &format!("DTEND:{}", utc(a.end)));
-    line(out, &format!("SEQUENCE:{}", a.version - 1));
-    line(out, &format!("LAST-MODIFIED:{}", utc(a.updated_at)));
-    let summary = format!(
-        "Expertise {} – {}",
-        a.expertise_type.as_str(),
-        a.claims_ia_ref
-    );
-    line(out, &format!("SUMMARY:{}", text(&summary)));
+fn appointment_event(a: &Appointment, now: DateTime<Utc>) -> Event {
+    let mut event = Event::new();
+    event
+        .uid(&format!("{}@creneau", a.id))
+        .timestamp(now)
+        .starts(a.start)
+        .ends(a.end)
+        .sequence(u32::try_from(a.version - 1).unwrap_or(0))
+        .last_modified(a.updated_at)
+        .summary(&plain(&format!(
+            "Expertise {} – {}",
+            a.expertise_type.as_str(),
+            a.claims_ia_ref
+        )));
     if let Some(place) = &a.place {
         let address = &place.address;
-        let location = format!(
+        event.location(&plain(&format!(
             "{}, {} {}",
             address.line1(),
             address.postal_code(),
             address.city()
-        );
-        line(out, &format!("LOCATION:{}", text(&location)));
+        )));
     }
     let mut description = String::new();
     if let Some(contact) = &a.contact {
@@ -72,30 +50,29 @@ fn appointment_event(out: &mut String, a: &Appointment, stamp: &str) {
     if let Some(comment) = &a.comment {
         let _ = write!(description, "\n{comment}");
     }
-    if !description.is_empty() {
-        line(out, &format!("DESCRIPTION:{}", text(description.trim())));
+    if !description.trim().is_empty() {
+        event.description(&plain(description.trim()));
     }
-    let status = match a.status {
-        AppointmentStatus::Cancelled => "CANCELLED",
-        AppointmentStatus::Confirmed | AppointmentStatus::Completed => "CONFIRMED",
-    };
-    line(out, &format!("STATUS:{status}"));
-    line(out, "END:VEVENT");
+    event.status(match a.status {
+        AppointmentStatus::Cancelled => EventStatus::Cancelled,
+        AppointmentStatus::Confirmed | AppointmentStatus::Completed => EventStatus::Confirmed,
+    });
+    event
 }
 
-fn absence_event(out: &mut String, a: &Absence, stamp: &str) {
-    line(out, "BEGIN:VEVENT");
-    line(out, &format!("UID:{}@creneau", a.id));
-    line(out, &format!("DTSTAMP:{stamp}"));
-    line(out, &format!("DTSTART:{}", utc(a.start)));
-    line(out, &format!("DTEND:{}", utc(a.end)));
+fn absence_event(a: &Absence, now: DateTime<Utc>) -> Event {
     let summary = a
         .reason
         .as_deref()
         .map_or_else(|| "Absence".to_owned(), |r| format!("Absence – {r}"));
-    line(out, &format!("SUMMARY:{}", text(&summary)));
-    line(out, "TRANSP:OPAQUE");
-    line(out, "END:VEVENT");
+    Event::new()
+        .uid(&format!("{}@creneau", a.id))
+        .timestamp(now)
+        .starts(a.start)
+        .ends(a.end)
+        .summary(&plain(&summary))
+        .add_property("TRANSP", "OPAQUE")
+        .done()
 }
 
 /// The calendar of an expert named `name`.
@@ -105,42 +82,77 @@ pub fn calendar(
     absences: &[Absence],
     now: DateTime<Utc>,
 ) -> String {
-    let stamp = utc(now);
-    let mut out = String::new();
-    line(&mut out, "BEGIN:VCALENDAR");
-    line(&mut out, "VERSION:2.0");
-    line(&mut out, "PRODID:-//Creneau//Creneau//FR");
-    line(&mut out, "CALSCALE:GREGORIAN");
-    line(&mut out, "METHOD:PUBLISH");
-    line(&mut out, &format!("X-WR-CALNAME:{}", text(name)));
-    for appointment in appointments {
-        appointment_event(&mut out, appointment, &stamp);
+    let mut calendar = Calendar::empty();
+    for (key, value) in [
+        ("VERSION", "2.0"),
+        ("PRODID", "-//Creneau//Creneau//FR"),
+        ("CALSCALE", "GREGORIAN"),
+        ("METHOD", "PUBLISH"),
+    ] {
+        calendar.append_property(Property::new(key, value));
     }
-    for absence in absences {
-        absence_event(&mut out, absence, &stamp);
-    }
-    line(&mut out, "END:VCALENDAR");
-    out
+    // icalendar escapes the properties it knows as TEXT; an X- property must say it is one.
+    calendar.append_property(
+        Property::new("X-WR-CALNAME", plain(name))
+            .add_parameter("VALUE", "TEXT")
+            .done(),
+    );
+    calendar.extend(appointments.iter().map(|a| appointment_event(a, now)));
+    calendar.extend(absences.iter().map(|a| absence_event(a, now)));
+    calendar.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn absence(reason: &str) -> Absence {
+        let start = crate::clock::Clock::system().now();
+        Absence {
+            id: "abs-1".into(),
+            expert_id: "exp-1".into(),
+            start,
+            end: start + chrono::Duration::hours(1),
+            reason: Some(reason.into()),
+            created_at: start,
+        }
+    }
+
+    /// The logical content lines of `ics` (folds undone).
+    fn unfolded(ics: &str) -> Vec<String> {
+        ics.replace("\r\n ", "")
+            .split("\r\n")
+            .map(str::to_owned)
+            .collect()
+    }
+
     #[test]
-    fn text_values_are_escaped() {
-        assert_eq!(text("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
+    fn text_values_are_escaped_and_line_breaks_become_backslash_n() {
+        let ics = calendar(
+            "Martin, J.",
+            &[],
+            &[absence("a,b;c\\d\r\ne\rf")],
+            crate::clock::Clock::system().now(),
+        );
+        let lines = unfolded(&ics);
+        assert!(lines.contains(&"SUMMARY:Absence – a\\,b\\;c\\\\d\\ne\\nf".to_owned()));
+        assert!(lines.contains(&"X-WR-CALNAME;VALUE=TEXT:Martin\\, J.".to_owned()));
+        assert!(!ics.replace("\r\n", "").contains('\r'));
     }
 
     #[test]
     fn long_lines_are_folded_at_75_octets_without_splitting_characters() {
-        let mut out = String::new();
-        line(&mut out, &format!("SUMMARY:{}", "é".repeat(60)));
-        for physical in out.split("\r\n").filter(|l| !l.is_empty()) {
+        let reason = "é".repeat(60);
+        let ics = calendar(
+            "J. Martin",
+            &[],
+            &[absence(&reason)],
+            crate::clock::Clock::system().now(),
+        );
+        for physical in ics.split("\r\n") {
             assert!(physical.len() <= 75, "{} octets", physical.len());
         }
-        let unfolded = out.replace("\r\n ", "");
-        assert_eq!(unfolded, format!("SUMMARY:{}\r\n", "é".repeat(60)));
+        assert!(unfolded(&ics).contains(&format!("SUMMARY:Absence – {reason}")));
     }
 
     #[test]

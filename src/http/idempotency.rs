@@ -20,7 +20,7 @@ use super::auth::ClaimsIaClient;
 use super::error::{ApiError, PROBLEM_JSON};
 use super::extract::{MAX_BODY_BYTES, is_json};
 use super::state::AppState;
-use crate::store::{IdempotencyBegin, IdempotencyRecord, hex};
+use crate::store::{IdempotencyBegin, IdempotencyRecord};
 
 /// How long a key is remembered.
 pub const KEY_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -154,7 +154,7 @@ fn fingerprint(method: &str, path: &str, body: &serde_json::Value) -> String {
     hasher.update(path.as_bytes());
     hasher.update(b"\n");
     hasher.update(body.to_string().as_bytes());
-    hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 fn ms(d: Duration) -> i64 {

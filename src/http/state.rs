@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::ExposeSecret as _;
+
 use crate::auth::{Throttle, TokenKeys, random_token};
 use crate::clock::Clock;
 use crate::config::ServerConfig;
@@ -43,7 +45,7 @@ impl AppState {
         clock: Clock,
     ) -> anyhow::Result<Self> {
         let secret = match &config.jwt_secret {
-            Some(secret) => secret.expose().to_owned(),
+            Some(secret) => secret.expose_secret().to_owned(),
             None => {
                 store
                     .server_secret("jwt-signing-key", &random_token(48))

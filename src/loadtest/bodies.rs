@@ -5,7 +5,10 @@ use chrono_tz::Europe::Paris;
 use serde_json::{Value, json};
 
 use super::invariants::{Expect, Tracked};
-use crate::synthetic::SplitMix64;
+use rand::Rng as _;
+use rand::seq::IndexedRandom as _;
+
+use crate::synthetic::SyntheticRng;
 
 /// Places of on-site searches: postal code, city, latitude, longitude.
 const PLACES: [(&str, &str, f64, f64); 8] = [
@@ -22,12 +25,12 @@ const PLACES: [(&str, &str, f64, f64); 8] = [
 const ON_SITE: f64 = 0.7;
 
 /// A slot search body: on site around Paris (mostly) or by video, over the next 14 days.
-pub(super) fn search(rng: &mut SplitMix64) -> Value {
+pub(super) fn search(rng: &mut SyntheticRng) -> Value {
     search_from(rng, 0)
 }
 
 /// [`search`] over the 14 days from `days_ahead` days from now.
-pub(super) fn search_from(rng: &mut SplitMix64, days_ahead: u32) -> Value {
+pub(super) fn search_from(rng: &mut SyntheticRng, days_ahead: u32) -> Value {
     let now: DateTime<Utc> =
         crate::clock::Clock::system().now() + chrono::Duration::days(i64::from(days_ahead));
     let mut body = json!({
@@ -40,8 +43,8 @@ pub(super) fn search_from(rng: &mut SplitMix64, days_ahead: u32) -> Value {
         "to": (now + chrono::Duration::days(14)).to_rfc3339(),
         "maxSlots": 10
     });
-    if rng.chance(ON_SITE) {
-        let (postal, city, lat, lon) = rng.pick(&PLACES);
+    if rng.random_bool(ON_SITE) {
+        let &(postal, city, lat, lon) = PLACES.choose(rng).expect("places");
         body["expertiseType"] = json!("ESS");
         body["appointmentPlace"] = json!({
             "address": { "line1": "1 rue de la Charge", "postalCode": postal, "city": city, "country": "FR" },
@@ -74,7 +77,10 @@ pub(super) fn visio_lane(lane: u32) -> Value {
         Paris
             .from_local_datetime(&d.and_time(NaiveTime::MIN))
             .earliest()
-            .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+            .map_or_else(
+                || crate::clock::Clock::system().now(),
+                |t| t.with_timezone(&Utc),
+            )
     };
     let (from, to) = (midnight(day), midnight(day + chrono::Days::new(1)));
     json!({

@@ -23,6 +23,8 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use secrecy::ExposeSecret as _;
+
 use crate::config::{LoadtestArgs, Mix};
 use report::{Recorder, Report};
 
@@ -74,10 +76,10 @@ impl Plan {
                 .iter()
                 .map(|t| loopback_target(t))
                 .collect::<anyhow::Result<_>>()?,
-            api_key: args.api_key.expose().to_owned(),
+            api_key: args.api_key.expose_secret().to_owned(),
             firm: (
                 args.client_id.clone(),
-                args.client_secret.expose().to_owned(),
+                args.client_secret.expose_secret().to_owned(),
             ),
             stop,
             clients: args.clients,

@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use rand::seq::IndexedRandom as _;
+use rand::{Rng as _, SeedableRng as _};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -11,7 +13,7 @@ use super::bodies::{self, tracked};
 use super::invariants::{Expect, Tracked};
 use super::report::{Operation, Recorder};
 use crate::config::Mix;
-use crate::synthetic::SplitMix64;
+use crate::synthetic::SyntheticRng;
 
 /// Share of bookings cancelled, and share rescheduled, right after booking.
 const CANCEL: f64 = 0.1;
@@ -39,7 +41,7 @@ pub(super) struct Client<'a> {
     index: u32,
     /// `--mix book`: the lane of days it books in now.
     lane: u32,
-    rng: SplitMix64,
+    rng: SyntheticRng,
     rounds: u64,
     /// Its figures.
     pub recorder: Recorder,
@@ -49,12 +51,13 @@ pub(super) struct Client<'a> {
 
 impl<'a> Client<'a> {
     pub(super) fn new(shared: &'a Shared, index: u32) -> Self {
-        let stream = shared.seed ^ u64::from(index + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut rng = SyntheticRng::seed_from_u64(shared.seed);
+        rng.set_stream(u64::from(index));
         Self {
             shared,
             index,
             lane: index,
-            rng: SplitMix64::new(stream),
+            rng,
             rounds: 0,
             recorder: Recorder::default(),
             booked: Vec::new(),
@@ -88,7 +91,7 @@ impl<'a> Client<'a> {
         if slots.is_empty() {
             return Some(());
         }
-        let contested = self.rng.chance(self.shared.contested);
+        let contested = self.rng.random_bool(self.shared.contested);
         let slot = if contested {
             &slots[0]
         } else {
@@ -99,7 +102,7 @@ impl<'a> Client<'a> {
         let Some(mut booking) = self.book(slot, &reference, &key).await? else {
             return Some(());
         };
-        let draw = self.rng.unit();
+        let draw: f64 = self.rng.random();
         if draw < CANCEL {
             let path = format!("/v1/appointments/{}/cancellation", booking.id);
             let body = json!({ "reason": "INSURED_REQUEST" });
@@ -212,8 +215,7 @@ impl<'a> Client<'a> {
     }
 
     fn pick<'s>(&mut self, slots: &'s [Value]) -> &'s Value {
-        let index = usize::try_from(self.rng.below(slots.len() as u64)).unwrap_or(0);
-        &slots[index]
+        slots.choose(&mut self.rng).expect("a slot")
     }
 
     /// A keyed unsafe request, sent again (same key, next target) while no answer comes

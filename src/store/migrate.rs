@@ -55,7 +55,7 @@ pub(super) async fn run(
     .execute(&mut *tx)
     .await?;
     for migration in list {
-        let checksum = hex(&Sha256::digest(migration.sql.as_bytes()));
+        let checksum = hex::encode(Sha256::digest(migration.sql.as_bytes()));
         let applied = sqlx::query("SELECT checksum FROM creneau_migrations WHERE version = $1")
             .bind(migration.version)
             .fetch_optional(&mut *tx)
@@ -91,15 +91,4 @@ pub(super) async fn run(
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }

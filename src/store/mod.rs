@@ -29,7 +29,6 @@ pub use documents::{
     Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
     Refusal, StoredDossier,
 };
-pub use migrate::hex;
 pub use sql::Event;
 pub use sql::SqlStore;
 pub use webhooks::{Delivery, DeliverySettlement, WebhookEndpoint, Webhooks};

@@ -7,7 +7,9 @@ use crate::domain::GeoPoint;
 use crate::domain::expert::ExpertProfile;
 use crate::engine::{Booked, Calendar, Interval, Settings, travel_minutes};
 
-use super::{ABSENCE_RATE, SplitMix64, SyntheticConfig};
+use rand::Rng as _;
+
+use super::{ABSENCE_RATE, SyntheticConfig, SyntheticRng, around, pick};
 
 /// The instant of local `minute` of `date` (the first one when repeated, the next hour's
 /// when skipped by a DST change).
@@ -26,7 +28,7 @@ pub(super) fn local(tz: Tz, date: NaiveDate, minute: u16) -> DateTime<Utc> {
 pub(super) fn calendar(
     profile: &ExpertProfile,
     config: &SyntheticConfig,
-    rng: &mut SplitMix64,
+    rng: &mut SyntheticRng,
 ) -> Calendar {
     let tz = profile.time_zone.tz();
     let first = config.start.with_timezone(&tz).date_naive();
@@ -35,7 +37,7 @@ pub(super) fn calendar(
         if profile.weekly_hours.day(date.weekday()).is_empty() {
             continue;
         }
-        if rng.chance(ABSENCE_RATE) {
+        if rng.random_bool(ABSENCE_RATE) {
             let end = date.succ_opt().unwrap_or(date);
             absences.push(Interval {
                 start: local(tz, date, 0),
@@ -56,7 +58,7 @@ fn fill_day(
     profile: &ExpertProfile,
     occupancy: f64,
     date: NaiveDate,
-    rng: &mut SplitMix64,
+    rng: &mut SyntheticRng,
     out: &mut Vec<Booked>,
 ) {
     let tz = profile.time_zone.tz();
@@ -70,7 +72,7 @@ fn fill_day(
     };
     for (index, &(minutes, place)) in planned.iter().enumerate() {
         let gaps = u16::try_from(planned.len() - index + 1).unwrap_or(u16::MAX);
-        let steps = u16::try_from(rng.below(u64::from(2 * idle / gaps / 15) + 1)).unwrap_or(0);
+        let steps = rng.random_range(0..=2 * idle / gaps / 15);
         let mut slack = (15 * steps).min(idle);
         idle -= slack;
         let earliest = previous.map_or(0, |(end, from): (u16, Option<GeoPoint>)| {
@@ -110,12 +112,12 @@ fn fill_day(
 fn draw_day(
     profile: &ExpertProfile,
     mut target: f64,
-    rng: &mut SplitMix64,
+    rng: &mut SyntheticRng,
 ) -> Vec<(u16, Option<GeoPoint>)> {
     let max = usize::from(profile.max_appointments_per_day.unwrap_or(u16::MAX));
     let mut planned = Vec::new();
     while planned.len() < max {
-        let kind = rng.pick(&profile.skills.expertise_types);
+        let kind = pick(rng, &profile.skills.expertise_types);
         let minutes = profile.durations_minutes.get(kind);
         if target < f64::from(minutes) / 2.0 {
             break;
@@ -125,7 +127,7 @@ fn draw_day(
             .as_ref()
             .map(|b| b.geo)
             .filter(|_| !kind.is_remote());
-        planned.push((minutes, base.map(|b| rng.near(b.lat(), b.lon(), 8.0))));
+        planned.push((minutes, base.map(|b| around(rng, b.lat(), b.lon(), 8.0))));
         target -= f64::from(minutes);
     }
     planned

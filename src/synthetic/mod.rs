@@ -6,9 +6,9 @@
 //! skills, durations and working hours a real firm would, and fills their calendars with
 //! CONFIRMED appointments up to the requested occupancy, plus a few days off.
 //!
-//! The output depends on the [`SyntheticConfig`] only: random numbers come from the
-//! [`SplitMix64`] generator written here, so no dependency update can change a dataset.
-//! Each expert draws from its own stream, so the first `n` experts of a large dataset are
+//! The output depends on the [`SyntheticConfig`] only, on every platform: draws come from
+//! [`SyntheticRng`], a portable generator, through rand's portable distributions. Each
+//! expert draws from its own stream, so the first `n` experts of a large dataset are
 //! exactly those of a dataset of `n`.
 
 mod calendars;
@@ -16,6 +16,8 @@ mod profiles;
 
 use chrono::{DateTime, TimeZone as _, Utc};
 use chrono_tz::Europe::Paris;
+use rand::seq::IndexedRandom as _;
+use rand::{Rng as _, SeedableRng as _};
 
 use crate::domain::GeoPoint;
 use crate::engine::{Calendar, ExpertEntry};
@@ -79,8 +81,8 @@ pub struct Dataset {
 pub fn generate(config: &SyntheticConfig) -> Dataset {
     let (experts, calendars) = (0..config.experts)
         .map(|index| {
-            let stream = config.seed ^ (index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-            let mut rng = SplitMix64::new(stream);
+            let mut rng = SyntheticRng::seed_from_u64(config.seed);
+            rng.set_stream(index as u64);
             let expert = expert(index, &mut rng);
             let calendar = calendar(&expert.profile, config, &mut rng);
             (expert, calendar)
@@ -93,58 +95,26 @@ pub fn generate(config: &SyntheticConfig) -> Dataset {
     }
 }
 
-/// SplitMix64 (Steele, Lea and Flood, 2014): a tiny, fast generator, good enough for test
-/// data and stable forever.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SplitMix64(u64);
+/// The generator of every synthetic draw. ChaCha8 gives the same numbers on every
+/// platform and in every rand_chacha release; rand's `StdRng` and `SmallRng` may change
+/// algorithm in any rand release, and `SmallRng` differs between 32- and 64-bit targets.
+pub type SyntheticRng = rand_chacha::ChaCha8Rng;
 
-impl SplitMix64 {
-    /// A generator starting from `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
+/// One element of a non-empty list.
+fn pick<T: Copy>(rng: &mut SyntheticRng, items: &[T]) -> T {
+    *items.choose(rng).expect("a non-empty list")
+}
 
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `[0, 1)`.
-    #[allow(clippy::cast_precision_loss)] // 53 bits: exact.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1_u64 << 53) as f64
-    }
-
-    /// A number in `[0, n)` (`0` when `n` is 0), by multiply-shift.
-    #[allow(clippy::cast_possible_truncation)] // The product shifted by 64 is below `n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// `true` with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// One element of a non-empty slice.
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[usize::try_from(self.below(items.len() as u64)).unwrap_or(0)]
-    }
-
-    /// A point about `spread_km` (Rayleigh-distributed, capped at three times) from
-    /// `(lat, lon)`, kept inside metropolitan France.
-    pub fn near(&mut self, lat: f64, lon: f64, spread_km: f64) -> GeoPoint {
-        let distance = (spread_km * (-2.0 * (1.0 - self.unit()).ln()).sqrt()).min(3.0 * spread_km);
-        let bearing = self.unit() * std::f64::consts::TAU;
-        let lat2 = lat + distance * bearing.cos() / KM_PER_DEGREE;
-        let lon2 = lon + distance * bearing.sin() / (KM_PER_DEGREE * lat.to_radians().cos());
-        let lat2 = lat2.clamp(FRANCE_LAT.0, FRANCE_LAT.1);
-        GeoPoint::new(lat2, lon2.clamp(FRANCE_LON.0, FRANCE_LON.1)).expect("inside France")
-    }
+/// A point about `spread_km` (Rayleigh-distributed, capped at three times) from
+/// `(lat, lon)`, kept inside metropolitan France.
+fn around(rng: &mut SyntheticRng, lat: f64, lon: f64, spread_km: f64) -> GeoPoint {
+    let unit: f64 = rng.random();
+    let distance = (spread_km * (-2.0 * (1.0 - unit).ln()).sqrt()).min(3.0 * spread_km);
+    let bearing = rng.random::<f64>() * std::f64::consts::TAU;
+    let lat2 = lat + distance * bearing.cos() / KM_PER_DEGREE;
+    let lon2 = lon + distance * bearing.sin() / (KM_PER_DEGREE * lat.to_radians().cos());
+    let lat2 = lat2.clamp(FRANCE_LAT.0, FRANCE_LAT.1);
+    GeoPoint::new(lat2, lon2.clamp(FRANCE_LON.0, FRANCE_LON.1)).expect("inside France")
 }
 
 #[cfg(test)]

@@ -9,7 +9,10 @@ use crate::domain::{Area, ClaimType, Code, Department, ExpertiseType, GeoPoint, 
 use crate::domain::{Insurer, Money, PartnerKind, WeeklyHours};
 use crate::engine::ExpertEntry;
 
-use super::{KM_PER_DEGREE, SplitMix64};
+use rand::Rng as _;
+use rand::seq::IndexedRandom as _;
+
+use super::{KM_PER_DEGREE, SyntheticRng, around, pick};
 
 /// Urban areas: name, department, centre, weight (population in thousands, Île-de-France
 /// split by department), neighbouring departments an expert there may also cover.
@@ -90,24 +93,17 @@ const SURNAMES: [&str; 20] = [
 ];
 
 /// A city drawn in proportion to its weight.
-fn city(rng: &mut SplitMix64) -> &'static City {
-    let total: u32 = CITIES.iter().map(|c| c.4).sum();
-    let mut ticket = u32::try_from(rng.below(u64::from(total))).unwrap_or(0);
+fn city(rng: &mut SyntheticRng) -> &'static City {
     CITIES
-        .iter()
-        .find(|c| {
-            let hit = ticket < c.4;
-            ticket = ticket.saturating_sub(c.4);
-            hit
-        })
-        .unwrap_or(&CITIES[0])
+        .choose_weighted(rng, |c| c.4)
+        .expect("positive weights")
 }
 
 /// The entries of `table` each kept with its probability, or the first when none is.
-pub(super) fn some_of<T: Copy>(rng: &mut SplitMix64, table: &[(T, f64)]) -> Vec<T> {
+pub(super) fn some_of<T: Copy>(rng: &mut SyntheticRng, table: &[(T, f64)]) -> Vec<T> {
     let kept: Vec<T> = table
         .iter()
-        .filter(|e| rng.chance(e.1))
+        .filter(|e| rng.random_bool(e.1))
         .map(|e| e.0)
         .collect();
     if kept.is_empty() {
@@ -118,35 +114,29 @@ pub(super) fn some_of<T: Copy>(rng: &mut SplitMix64, table: &[(T, f64)]) -> Vec<
 }
 
 /// `count` distinct elements of `items`, in random order.
-fn distinct<T: Copy>(rng: &mut SplitMix64, items: &[T], count: usize) -> Vec<T> {
-    let mut pool = items.to_vec();
-    for i in 0..count.min(pool.len()) {
-        let j = i + usize::try_from(rng.below((pool.len() - i) as u64)).unwrap_or(0);
-        pool.swap(i, j);
-    }
-    pool.truncate(count);
-    pool
+fn distinct<T: Copy>(rng: &mut SyntheticRng, items: &[T], count: usize) -> Vec<T> {
+    items.choose_multiple(rng, count).copied().collect()
 }
 
-pub(super) fn expert(index: usize, rng: &mut SplitMix64) -> ExpertEntry {
+pub(super) fn expert(index: usize, rng: &mut SyntheticRng) -> ExpertEntry {
     let &(_, department, lat, lon, weight, near) = city(rng);
     let spread = (3.0 + f64::from(weight) / 400.0).min(8.0);
-    let base = rng.near(lat, lon, spread);
+    let base = around(rng, lat, lon, spread);
     let name = format!(
         "{}. {}",
-        rng.pick(b"ABCDEFGHIJLMNPRSTV") as char,
-        rng.pick(&SURNAMES)
+        pick(rng, b"ABCDEFGHIJLMNPRSTV") as char,
+        pick(rng, &SURNAMES)
     );
     let profile = ExpertProfile {
         display_name: Name::parse(&name).expect("a short name"),
         email: None,
         phone: None,
-        partner_kind: if rng.chance(0.03) {
+        partner_kind: if rng.random_bool(0.03) {
             PartnerKind::Ren
         } else {
             PartnerKind::Expert
         },
-        active: !rng.chance(0.02),
+        active: !rng.random_bool(0.02),
         time_zone: Paris.into(),
         zone: zone(rng, department, near, &base),
         base: Some(Base {
@@ -155,9 +145,9 @@ pub(super) fn expert(index: usize, rng: &mut SplitMix64) -> ExpertEntry {
         }),
         skills: skills(rng),
         durations_minutes: durations(rng),
-        buffer_minutes: rng.pick(&[0, 0, 10, 15, 15, 20, 30]),
-        max_appointments_per_day: Some(rng.pick(&[3, 4, 4, 5, 5, 6])),
-        min_notice_hours: rng.pick(&[0, 2, 4, 12, 24, 24, 48]),
+        buffer_minutes: pick(rng, &[0, 0, 10, 15, 15, 20, 30]),
+        max_appointments_per_day: Some(pick(rng, &[3, 4, 4, 5, 5, 6])),
+        min_notice_hours: pick(rng, &[0, 2, 4, 12, 24, 24, 48]),
         weekly_hours: weekly_hours(rng),
     };
     ExpertEntry {
@@ -167,17 +157,17 @@ pub(super) fn expert(index: usize, rng: &mut SplitMix64) -> ExpertEntry {
 }
 
 /// Own department, 0 to 3 neighbours, often a 20–60 km radius, rarely a hexagonal area.
-fn zone(rng: &mut SplitMix64, department: &str, near: &[&str], base: &GeoPoint) -> Zone {
-    let count = usize::try_from(rng.below(4)).unwrap_or(0);
+fn zone(rng: &mut SyntheticRng, department: &str, near: &[&str], base: &GeoPoint) -> Zone {
+    let count = rng.random_range(0..4);
     let departments = std::iter::once(department)
         .chain(distinct(rng, near, count))
         .map(|d| Department::parse(d).expect("a real department"))
         .collect();
     let radius_km = rng
-        .chance(0.6)
-        .then(|| rng.pick(&[20, 25, 30, 35, 40, 45, 50, 55, 60]));
-    let area = rng.chance(0.03).then(|| {
-        let km = 25.0 + 15.0 * rng.unit();
+        .random_bool(0.6)
+        .then(|| pick(rng, &[20, 25, 30, 35, 40, 45, 50, 55, 60]));
+    let area = rng.random_bool(0.03).then(|| {
+        let km = 25.0 + 15.0 * rng.random::<f64>();
         let hexagon: Vec<Vec<f64>> = (0..=6)
             .map(|corner| {
                 let angle = f64::from(corner % 6) * std::f64::consts::FRAC_PI_3;
@@ -196,14 +186,14 @@ fn zone(rng: &mut SplitMix64, department: &str, near: &[&str], base: &GeoPoint) 
     }
 }
 
-fn skills(rng: &mut SplitMix64) -> Skills {
-    let insurers = if rng.chance(0.25) {
-        let count = 2 + usize::try_from(rng.below(4)).unwrap_or(0);
+fn skills(rng: &mut SyntheticRng) -> Skills {
+    let insurers = if rng.random_bool(0.25) {
+        let count = rng.random_range(2..6);
         distinct(rng, &INSURERS, count)
     } else {
         Vec::new()
     };
-    let insured_types = match rng.below(100) {
+    let insured_types = match rng.random_range(0..100) {
         0..8 => vec![InsuredType::Particulier],
         8..12 => vec![InsuredType::Pro],
         _ => Vec::new(),
@@ -216,7 +206,7 @@ fn skills(rng: &mut SplitMix64) -> Skills {
             .map(|i| Insurer::parse(i).expect("valid"))
             .collect(),
         insured_types,
-        dwelling_types: if rng.chance(0.05) {
+        dwelling_types: if rng.random_bool(0.05) {
             ["APPARTEMENT", "MAISON"]
                 .map(|c| Code::parse(c).expect("valid"))
                 .to_vec()
@@ -224,8 +214,8 @@ fn skills(rng: &mut SplitMix64) -> Skills {
             Vec::new()
         },
         max_stake: rng
-            .chance(0.7)
-            .then(|| Money::from_euros(10_000 + 5_000 * rng.below(19)).expect("small")),
+            .random_bool(0.7)
+            .then(|| Money::from_euros(10_000 + 5_000 * rng.random_range(0..19)).expect("small")),
     }
 }
 
@@ -234,8 +224,8 @@ fn code(claim_type: &str) -> ClaimType {
 }
 
 /// The usual lengths, a quarter of them 15 minutes shorter or longer.
-fn durations(rng: &mut SplitMix64) -> Durations {
-    let mut vary = |minutes: u16| match rng.below(8) {
+fn durations(rng: &mut SyntheticRng) -> Durations {
+    let mut vary = |minutes: u16| match rng.random_range(0..8) {
         0 => minutes - 15,
         1 => minutes + 15,
         _ => minutes,
@@ -250,21 +240,21 @@ fn durations(rng: &mut SplitMix64) -> Durations {
 
 /// Monday to Friday 08:30–12:00 and 13:30–18:00, give or take half an hour; some work
 /// part time (a day or an afternoon off, mostly Wednesday), some on Saturday mornings.
-fn weekly_hours(rng: &mut SplitMix64) -> WeeklyHours {
+fn weekly_hours(rng: &mut SyntheticRng) -> WeeklyHours {
     let day = vec![
-        (rng.pick(&[510, 510, 480, 540]), 720),
-        (810, rng.pick(&[1080, 1080, 1020, 1110])),
+        (pick(rng, &[510, 510, 480, 540]), 720),
+        (810, pick(rng, &[1080, 1080, 1020, 1110])),
     ];
     let mut days: Vec<_> = [Mon, Tue, Wed, Thu, Fri].map(|d| (d, day.clone())).to_vec();
-    if rng.chance(0.15) {
-        let off = &mut days[rng.pick(&[2, 2, 2, 0, 4])].1;
-        if rng.chance(0.5) {
+    if rng.random_bool(0.15) {
+        let off = &mut days[pick(rng, &[2, 2, 2, 0, 4])].1;
+        if rng.random_bool(0.5) {
             off.clear();
         } else {
             off.truncate(1);
         }
     }
-    if rng.chance(0.1) {
+    if rng.random_bool(0.1) {
         days.push((Sat, vec![(540, 720)]));
     }
     WeeklyHours::from_days(days).expect("sorted ranges")

@@ -32,7 +32,7 @@ pub fn pdf() -> Vec<u8> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    creneau::store::hex(&Sha256::digest(bytes))
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Serves `router` on 127.0.0.1; returns its base URL.
