@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Invalid;
-use crate::store::StoreError;
+use crate::store::{Constraint, StoreError};
 
 /// Media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -253,16 +253,16 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict {
-                constraint: "version",
+                constraint: Constraint::Version,
             } => Self::PreconditionFailed,
             StoreError::Conflict {
-                constraint: "appointment_completed",
+                constraint: Constraint::Completed,
             } => Self::NotActive("completed"),
             StoreError::Conflict {
-                constraint: "appointment_cancelled" | "appointment_not_confirmed",
+                constraint: Constraint::Cancelled | Constraint::NotConfirmed,
             } => Self::NotActive("not confirmed"),
             StoreError::Conflict {
-                constraint: "upload_limit",
+                constraint: Constraint::UploadLimit,
             } => Self::Conflict {
                 code: "too-many-attachments",
                 detail: format!(

@@ -7,7 +7,7 @@ use super::{Error, Result, Service};
 use crate::domain::Invalid;
 use crate::domain::appointment::Contact;
 use crate::domain::text::{FreeText, Reference};
-use crate::store::{Appointment, StoreError};
+use crate::store::{Appointment, Constraint, StoreError};
 
 /// How often a patch without a version is merged again over a concurrent change.
 const MERGE_ATTEMPTS: usize = 3;
@@ -33,7 +33,7 @@ impl Service {
             let current = self.store.client_appointment(client_id, id).await?;
             if expected.is_some_and(|v| v != current.version) {
                 return Err(StoreError::Conflict {
-                    constraint: "version",
+                    constraint: Constraint::Version,
                 }
                 .into());
             }
@@ -50,13 +50,13 @@ impl Service {
             {
                 Ok(appointment) => return Ok(appointment),
                 Err(StoreError::Conflict {
-                    constraint: "version",
+                    constraint: Constraint::Version,
                 }) if expected.is_none() => {}
                 Err(err) => return Err(err.into()),
             }
         }
         Err(StoreError::Conflict {
-            constraint: "version",
+            constraint: Constraint::Version,
         }
         .into())
     }

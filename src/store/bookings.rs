@@ -263,7 +263,7 @@ pub trait Bookings: Send + Sync + 'static {
 
     /// Cancels an appointment (idempotent: a cancelled one is returned as it is). A firm's
     /// cancellation records an `appointment.cancelled` event in the same transaction.
-    /// A completed appointment is a `Conflict { constraint: "appointment_completed" }`.
+    /// A completed appointment is a `Conflict { constraint: Constraint::Completed }`.
     async fn cancel_appointment(
         &self,
         owner: Owner<'_>,
@@ -273,11 +273,11 @@ pub trait Bookings: Send + Sync + 'static {
 
     /// Marks one of a firm's appointments completed (idempotent) and records an
     /// `appointment.completed` event. A cancelled one is a
-    /// `Conflict { constraint: "appointment_cancelled" }`.
+    /// `Conflict { constraint: Constraint::Cancelled }`.
     async fn complete_appointment(&self, firm_id: &str, id: &str) -> StoreResult<Appointment>;
 
     /// Applies `edit` to a client's appointment and bumps its version, if its version is
-    /// still `if_version` (when given): otherwise `Conflict { constraint: "version" }`.
+    /// still `if_version` (when given): otherwise `Conflict { constraint: Constraint::Version }`.
     async fn update_details(
         &self,
         client_id: &str,

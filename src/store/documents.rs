@@ -155,7 +155,7 @@ pub enum FetchSettlement {
 pub trait Documents: Send + Sync + 'static {
     /// Replaces the dossier of a client's appointment and bumps its version (the first PUT
     /// makes version 1); with `if_version`, only if the stored version is still that one
-    /// (else `Conflict { constraint: "version" }`). Its attachments are matched by URL: a
+    /// (else `Conflict { constraint: Constraint::Version }`). Its attachments are matched by URL: a
     /// URL already known keeps its id and status, a new one is queued `PENDING` (or recorded
     /// `REJECTED` with an `attachment.rejected` event when `refusals[i]` says so), a URL no
     /// longer listed leaves the dossier (a pending download of it is dropped).
@@ -190,7 +190,7 @@ pub trait Documents: Send + Sync + 'static {
         attachment_id: &str,
     ) -> StoreResult<Attachment>;
     /// Records a document uploaded (and stored) for a client's appointment. More than
-    /// [`MAX_UPLOADS`] uploads to one appointment: `Conflict { constraint: "upload_limit" }`.
+    /// [`MAX_UPLOADS`] uploads to one appointment: `Conflict { constraint: Constraint::UploadLimit }`.
     async fn add_upload(
         &self,
         client_id: &str,

@@ -8,7 +8,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Row};
 use super::Backend;
 
 /// One embedded migration.
-pub(super) struct Migration {
+pub(crate) struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
@@ -34,17 +34,10 @@ pub(super) async fn run(
     backend: Backend,
     clock: &crate::clock::Clock,
 ) -> anyhow::Result<()> {
-    let (list, begin, lock) = match backend {
-        Backend::Sqlite => (SQLITE, "BEGIN IMMEDIATE", None),
-        // One fixed advisory lock key serialises instances starting together.
-        Backend::Postgres => (
-            POSTGRES,
-            "BEGIN",
-            Some("SELECT pg_advisory_xact_lock(727274)"),
-        ),
-    };
-    let mut tx = pool.begin_with(begin).await?;
-    if let Some(lock) = lock {
+    let dialect = backend.dialect();
+    let list = dialect.migrations;
+    let mut tx = pool.begin_with(dialect.begin_write).await?;
+    if let Some(lock) = dialect.migration_lock {
         sqlx::query(lock).execute(&mut *tx).await?;
     }
     sqlx::raw_sql(

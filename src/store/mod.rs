@@ -4,6 +4,7 @@
 
 mod bookings;
 mod changes;
+mod dialect;
 mod documents;
 mod migrate;
 pub mod postgres;
@@ -51,15 +52,56 @@ pub enum StoreError {
     /// A uniqueness or integrity rule refused the write; `constraint` names it.
     #[error("conflict on {constraint}")]
     Conflict {
-        /// Stable name of the violated rule.
-        constraint: &'static str,
+        /// The violated rule.
+        constraint: Constraint,
     },
+    /// The transaction may or may not have committed (its connection or task ended
+    /// before it said): read the state again before retrying.
+    #[error("outcome unknown: {0}")]
+    OutcomeUnknown(String),
     /// Stored data could not be read back into domain types.
     #[error("corrupt row: {0}")]
     Corrupt(String),
     /// The database failed or is unreachable.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// The rules the stored state can refuse a change by, each mapped once from what the
+/// database reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// Two CONFIRMED appointments of one expert would overlap.
+    NoOverlap,
+    /// The claim already has a CONFIRMED appointment.
+    OneConfirmedPerRef,
+    /// Another row has the same unique value.
+    Unique,
+    /// The version the change was based on is no longer the current one.
+    Version,
+    /// The appointment is completed.
+    Completed,
+    /// The appointment is cancelled.
+    Cancelled,
+    /// The appointment is not CONFIRMED.
+    NotConfirmed,
+    /// The appointment has as many uploads as it may.
+    UploadLimit,
+}
+
+impl std::fmt::Display for Constraint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NoOverlap => "appointments_no_overlap",
+            Self::OneConfirmedPerRef => "appointments_one_confirmed_per_ref",
+            Self::Unique => "unique",
+            Self::Version => "version",
+            Self::Completed => "appointment_completed",
+            Self::Cancelled => "appointment_cancelled",
+            Self::NotConfirmed => "appointment_not_confirmed",
+            Self::UploadLimit => "upload_limit",
+        })
+    }
 }
 
 /// Result alias of the storage layer.

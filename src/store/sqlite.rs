@@ -8,13 +8,31 @@ use std::time::Duration;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 
+use super::dialect::Dialect;
 use super::{Backend, SqlStore, StoreOptions, migrate};
 
 /// The database used when none is configured.
 pub const DEFAULT_URL: &str = "sqlite:./creneau.db";
 
-/// Statement that opens a write transaction.
-pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+/// SQLite's SQL differences. Write transactions start with the database's write lock, so
+/// there are no row locks to take.
+pub(crate) const DIALECT: Dialect = Dialect {
+    begin_write: "BEGIN IMMEDIATE",
+    lock_expert: "SELECT id FROM experts WHERE id = $1",
+    for_update: "",
+    skip_locked: "",
+    event_order_lock: None,
+    relaxed_commit: None,
+    migration_lock: None,
+    id_in_json: "IN (SELECT value FROM json_each($1))",
+    one_writer: true,
+    announces: false,
+    migrations: migrate::SQLITE,
+    elements: |array| format!("json_each({array})"),
+    join_each: |spans, columns, table, matching| {
+        format!("SELECT {columns} FROM {spans} JOIN {table} a ON {matching}")
+    },
+};
 
 /// Turns `sqlite:PATH`, `sqlite://PATH` or a bare path into a URL that creates the file
 /// when it is missing.

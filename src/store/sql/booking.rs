@@ -13,17 +13,17 @@ use super::rows::{APPOINTMENT_COLUMNS, SCHEDULE_MARGIN_DAYS};
 use super::spans::{self, Span};
 use super::{SqlStore, expert_from_row, idempotency, on_constraint, to_json};
 use crate::store::{
-    Appointment, Backend, BookError, BookKey, Recheck, Schedule, StoreError, StoreResult,
+    Appointment, BookError, BookKey, Constraint, Recheck, Schedule, StoreError, StoreResult,
 };
 
 /// Maps the overlap and one-per-claim rules to booking errors.
 fn booking_conflict(err: StoreError) -> BookError {
     match err {
         StoreError::Conflict {
-            constraint: "appointments_no_overlap",
+            constraint: Constraint::NoOverlap,
         } => BookError::SlotUnavailable,
         StoreError::Conflict {
-            constraint: "appointments_one_confirmed_per_ref",
+            constraint: Constraint::OneConfirmedPerRef,
         } => BookError::AppointmentExists(String::new()),
         other => BookError::Store(other),
     }
@@ -152,15 +152,16 @@ impl SqlStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Option<Schedule>> {
-        const EXPERT: &str = "SELECT id, firm_id, profile, created_at, updated_at FROM experts
-             WHERE id = $1 AND firm_id = $2";
-        const EXPERT_LOCKED: &str = "SELECT id, firm_id, profile, created_at, updated_at
-             FROM experts WHERE id = $1 AND firm_id = $2 FOR UPDATE";
-        let expert_sql = match self.backend {
-            Backend::Postgres if lock => EXPERT_LOCKED,
-            _ => EXPERT,
+        let lock = if lock {
+            self.backend.dialect().for_update
+        } else {
+            ""
         };
-        let Some(row) = sqlx::query(expert_sql)
+        let expert_sql = format!(
+            "SELECT id, firm_id, profile, created_at, updated_at FROM experts
+             WHERE id = $1 AND firm_id = $2 {lock}"
+        );
+        let Some(row) = sqlx::query(AssertSqlSafe(expert_sql))
             .bind(expert_id)
             .bind(firm_id)
             .fetch_optional(&mut *tx)

@@ -11,7 +11,7 @@ use super::{SqlStore, absences, booking, events, idempotency, lifecycle, paginat
 use crate::domain::appointment::{AppointmentStatus, Cancellation};
 use crate::domain::firm::NewAbsence;
 use crate::store::{
-    AbsenceOutcome, Appointment, AppointmentFilter, Backend, BookError, BookKey, Bookings, Busy,
+    AbsenceOutcome, Appointment, AppointmentFilter, BookError, BookKey, Bookings, Busy,
     DetailsEdit, IdempotencyBegin, IdempotencyRecord, Move, Owner, Page, PageRequest, Recheck,
     StoreError, StoreResult,
 };
@@ -36,12 +36,7 @@ impl SqlStore {
     }
 
     pub(super) fn lock_expert_sql(&self) -> &'static str {
-        match self.backend {
-            // Serialises bookings of one expert; other experts book in parallel.
-            Backend::Postgres => "SELECT id FROM experts WHERE id = $1 FOR UPDATE",
-            // BEGIN IMMEDIATE already holds the database write lock.
-            Backend::Sqlite => "SELECT id FROM experts WHERE id = $1",
-        }
+        self.backend.dialect().lock_expert
     }
 }
 

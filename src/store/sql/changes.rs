@@ -8,7 +8,7 @@ use sqlx::postgres::PgListener;
 
 use super::SqlStore;
 use crate::store::{
-    Announcement, Backend, CalendarChange, ChangeListener, Changes, StoreError, StoreResult,
+    Announcement, CalendarChange, ChangeListener, Changes, StoreError, StoreResult,
 };
 
 /// The channel of the announcements.
@@ -95,7 +95,7 @@ fn parse(payload: &str) -> Option<Announcement> {
 #[async_trait]
 impl Changes for SqlStore {
     async fn announce_changes(&self, origin: &str, changes: &[CalendarChange]) -> StoreResult<()> {
-        if self.backend != Backend::Postgres {
+        if !self.backend.dialect().announces {
             return Ok(());
         }
         for payload in payloads(origin, changes) {

@@ -22,8 +22,8 @@ use super::rows::corrupt;
 use super::{SqlStore, claim_due, from_json, from_ms, new_id, to_json};
 use crate::domain::dossier::Dossier;
 use crate::store::{
-    Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
-    Owner, Refusal, StoreError, StoreResult, StoredDossier,
+    Attachment, AttachmentStatus, BlobInfo, Constraint, Documents, FetchJob, FetchSettlement,
+    MAX_UPLOADS, Owner, Refusal, StoreError, StoreResult, StoredDossier,
 };
 
 impl SqlStore {
@@ -174,7 +174,7 @@ impl Documents for SqlStore {
                 .await?;
         if if_version.is_some() && if_version != current {
             return Err(StoreError::Conflict {
-                constraint: "version",
+                constraint: Constraint::Version,
             });
         }
         let now = self.now_ms();
@@ -283,7 +283,7 @@ impl Documents for SqlStore {
         .await?;
         if uploads >= MAX_UPLOADS {
             return Err(StoreError::Conflict {
-                constraint: "upload_limit",
+                constraint: Constraint::UploadLimit,
             });
         }
         let id = new_id();

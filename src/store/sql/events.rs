@@ -11,10 +11,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{SqlStore, from_json, from_ms};
-use crate::store::{Backend, StoreResult};
-
-/// Advisory lock key that orders event-writing transactions on PostgreSQL.
-const EVENT_ORDER_LOCK: i64 = 727_275;
+use crate::store::StoreResult;
 
 /// An event as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,11 +36,8 @@ pub(super) async fn record_event(
     appointment_id: &str,
     data: &serde_json::Value,
 ) -> StoreResult<()> {
-    if store.backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(EVENT_ORDER_LOCK)
-            .execute(&mut *tx)
-            .await?;
+    if let Some(lock) = store.backend.dialect().event_order_lock {
+        sqlx::query(lock).execute(&mut *tx).await?;
     }
     let now = store.now_ms();
     let id: i64 = sqlx::query_scalar(

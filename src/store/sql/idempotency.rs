@@ -4,7 +4,7 @@ use sqlx::{AnyPool, Row};
 
 use super::rows::corrupt;
 use super::{SqlStore, expect_one};
-use crate::store::{Backend, IdempotencyBegin, IdempotencyRecord, StoreResult};
+use crate::store::{IdempotencyBegin, IdempotencyRecord, StoreResult};
 
 /// See [`crate::store::Bookings::idempotency_begin`].
 ///
@@ -24,10 +24,8 @@ pub(super) async fn begin(
     let now = store.now_ms();
     let pool = &store.pool;
     let mut tx = store.begin_write().await?;
-    if store.backend == Backend::Postgres {
-        sqlx::query("SET LOCAL synchronous_commit TO OFF")
-            .execute(&mut *tx)
-            .await?;
+    if let Some(relaxed) = store.backend.dialect().relaxed_commit {
+        sqlx::query(relaxed).execute(&mut *tx).await?;
     }
     sqlx::query(
         "DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND created_at < $3",

@@ -9,10 +9,10 @@ use super::rows::{APPOINTMENT_COLUMNS, SCHEDULE_MARGIN_DAYS, appointment_from_ro
 use super::{SqlStore, on_constraint, to_json};
 use crate::domain::appointment::{Actor, AppointmentStatus, Cancellation};
 use crate::store::{
-    Appointment, BookError, DetailsEdit, Move, Owner, Recheck, StoreError, StoreResult,
+    Appointment, BookError, Constraint, DetailsEdit, Move, Owner, Recheck, StoreError, StoreResult,
 };
 
-fn conflict(constraint: &'static str) -> StoreError {
+fn conflict(constraint: Constraint) -> StoreError {
     StoreError::Conflict { constraint }
 }
 
@@ -70,7 +70,7 @@ async fn write(conn: &mut sqlx::AnyConnection, a: &Appointment) -> StoreResult<(
     .await
     .map_err(on_constraint)?;
     if result.rows_affected() == 0 {
-        return Err(conflict("version"));
+        return Err(conflict(Constraint::Version));
     }
     Ok(())
 }
@@ -92,7 +92,7 @@ pub(super) async fn cancel(
     let mut a = load(&mut tx, owner, id).await?;
     match a.status {
         AppointmentStatus::Cancelled => return Ok(a),
-        AppointmentStatus::Completed => return Err(conflict("appointment_completed")),
+        AppointmentStatus::Completed => return Err(conflict(Constraint::Completed)),
         AppointmentStatus::Confirmed => {}
     }
     a.status = AppointmentStatus::Cancelled;
@@ -117,7 +117,7 @@ pub(super) async fn complete(
     let mut a = load(&mut tx, Owner::Firm(firm_id), id).await?;
     match a.status {
         AppointmentStatus::Completed => return Ok(a),
-        AppointmentStatus::Cancelled => return Err(conflict("appointment_cancelled")),
+        AppointmentStatus::Cancelled => return Err(conflict(Constraint::Cancelled)),
         AppointmentStatus::Confirmed => {}
     }
     a.status = AppointmentStatus::Completed;
@@ -146,7 +146,7 @@ pub(super) async fn update_details(
     let mut tx = store.begin_write().await?;
     let mut a = load(&mut tx, Owner::Client(client_id), id).await?;
     if if_version.is_some_and(|v| v != a.version) {
-        return Err(conflict("version"));
+        return Err(conflict(Constraint::Version));
     }
     edit(&mut a);
     touch(&mut a, store.now_ms());
@@ -171,7 +171,7 @@ pub(super) async fn reschedule(
         .map_err(StoreError::from)?;
     let mut a = load(&mut tx, owner, id).await?;
     if a.status != AppointmentStatus::Confirmed {
-        return Err(conflict("appointment_not_confirmed").into());
+        return Err(conflict(Constraint::NotConfirmed).into());
     }
     let before = (a.expert_id.clone(), a.start, a.end);
     let margin = Duration::days(SCHEDULE_MARGIN_DAYS);
@@ -203,7 +203,7 @@ pub(super) async fn reschedule(
     touch(&mut a, store.now_ms());
     match write(&mut tx, &a).await {
         Err(StoreError::Conflict {
-            constraint: "appointments_no_overlap",
+            constraint: Constraint::NoOverlap,
         }) => {
             return Err(BookError::SlotUnavailable);
         }

@@ -24,7 +24,9 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::{Absence, Backend, Expert, Firm, Page, StoreError, StoreOptions, StoreResult};
+use super::{
+    Absence, Backend, Constraint, Expert, Firm, Page, StoreError, StoreOptions, StoreResult,
+};
 use crate::domain::firm::FirmProfile;
 
 /// A [`Store`] on either engine.
@@ -54,9 +56,10 @@ impl SqlStore {
         options: &StoreOptions,
     ) -> Self {
         // SQLite has one writer: two group transactions would only queue for it.
-        let concurrent = match backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => options.booking_groups,
+        let concurrent = if backend.dialect().one_writer {
+            1
+        } else {
+            options.booking_groups
         };
         let batcher = (options.booking_batch > 1).then(|| {
             std::sync::Arc::new(batch::Batcher::start(
@@ -94,11 +97,8 @@ impl SqlStore {
 
     /// Opens a write transaction with the engine's locking statement.
     pub(super) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        let statement = match self.backend {
-            Backend::Sqlite => crate::store::sqlite::BEGIN_WRITE,
-            Backend::Postgres => crate::store::postgres::BEGIN_WRITE,
-        };
-        Ok(self.writer.begin_with(statement).await?)
+        let begin = self.backend.dialect().begin_write;
+        Ok(self.writer.begin_with(begin).await?)
     }
 }
 
@@ -192,7 +192,7 @@ pub(super) fn on_constraint(err: sqlx::Error) -> StoreError {
         if db.code().as_deref() == Some("23P01") || db.message().contains("appointments_no_overlap")
         {
             return StoreError::Conflict {
-                constraint: "appointments_no_overlap",
+                constraint: Constraint::NoOverlap,
             };
         }
         if db.is_unique_violation() {
@@ -200,9 +200,9 @@ pub(super) fn on_constraint(err: sqlx::Error) -> StoreError {
                 || db.message().contains("appointments.claims_ia_ref");
             return StoreError::Conflict {
                 constraint: if on_ref {
-                    "appointments_one_confirmed_per_ref"
+                    Constraint::OneConfirmedPerRef
                 } else {
-                    "unique"
+                    Constraint::Unique
                 },
             };
         }
@@ -252,10 +252,7 @@ pub(super) async fn claim_due(
     worker: &str,
     lease_until: DateTime<Utc>,
 ) -> StoreResult<Option<AnyRow>> {
-    let skip_locked = match store.backend {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
+    let skip_locked = store.backend.dialect().skip_locked;
     Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {table} SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
          WHERE id = (SELECT id FROM {table}

@@ -43,10 +43,7 @@ pub(super) struct Span<'a> {
 /// literal), one row each in a column `value`; `value ->> 'field'` reads a field of an
 /// object element.
 pub(super) fn elements(backend: Backend, array: &str) -> String {
-    match backend {
-        Backend::Postgres => format!("jsonb_array_elements(CAST({array} AS JSONB))"),
-        Backend::Sqlite => format!("json_each({array})"),
-    }
+    (backend.dialect().elements)(array)
 }
 
 /// `columns` of the rows of `table` (aliased `a`) overlapping each span of the JSON array
@@ -58,13 +55,7 @@ fn around(backend: Backend, spans: &str, columns: &str, table: &str) -> String {
         elements(backend, spans)
     );
     let matching = "a.expert_id = w.e AND a.end_at > w.f AND a.start_at < w.t";
-    match backend {
-        Backend::Postgres => format!(
-            "SELECT {columns} FROM {spans}
-             CROSS JOIN LATERAL (SELECT * FROM {table} a WHERE {matching} OFFSET 0) a"
-        ),
-        Backend::Sqlite => format!("SELECT {columns} FROM {spans} JOIN {table} a ON {matching}"),
-    }
+    (backend.dialect().join_each)(&spans, columns, table, matching)
 }
 
 /// Absences (`kind` 'A') and appointments of any status (`kind` 'B') overlapping the spans

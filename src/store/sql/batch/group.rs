@@ -19,7 +19,7 @@ use super::super::spans::{self, Span};
 use super::super::{expert_from_row, on_constraint, to_json};
 use super::statement::{AppointmentRow, Arg, KeyRow, Statement};
 use super::{Job, Verdict, Writer};
-use crate::store::{Appointment, Backend, Busy, Expert, Schedule, StoreError, StoreResult};
+use crate::store::{Appointment, Busy, Expert, Schedule, StoreError, StoreResult};
 
 /// A group transaction that failed, and whether its outcome is known.
 pub(super) enum Failure {
@@ -84,10 +84,7 @@ impl Writer {
             }
         }
         let reads = self.reads(jobs, &verdicts).map_err(Failure::RolledBack)?;
-        let begin = match self.backend {
-            Backend::Sqlite => crate::store::sqlite::BEGIN_WRITE,
-            Backend::Postgres => crate::store::postgres::BEGIN_WRITE,
-        };
+        let begin = self.backend.dialect().begin_write;
         let rolled_back = |e: sqlx::Error| Failure::RolledBack(e.into());
         // Dropped before its commit (an error, or the task cancelled), it rolls back.
         let mut tx = self.pool.begin_with(begin).await.map_err(rolled_back)?;
@@ -118,16 +115,8 @@ impl Writer {
             .iter()
             .map(|job| job.appointment.expert_id.as_str())
             .collect();
-        let (matching, lock) = match self.backend {
-            // `= ANY` keeps the primary key's index whatever the planner guesses of the
-            // JSON array's length.
-            Backend::Postgres => (
-                "= ANY(ARRAY(SELECT jsonb_array_elements_text(CAST($1 AS JSONB))))",
-                "FOR UPDATE",
-            ),
-            // BEGIN IMMEDIATE already holds the database's write lock.
-            Backend::Sqlite => ("IN (SELECT value FROM json_each($1))", ""),
-        };
+        let dialect = self.backend.dialect();
+        let (matching, lock) = (dialect.id_in_json, dialect.for_update);
         let mut statements = vec![Statement {
             sql: format!(
                 "SELECT id, firm_id, profile, created_at, updated_at FROM experts

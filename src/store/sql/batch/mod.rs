@@ -32,7 +32,7 @@ use crate::store::{Appointment, Backend, IdempotencyRecord, Recheck, StoreError}
 
 /// An error for an outcome that is not known.
 fn uncertain(what: &str) -> StoreError {
-    StoreError::Database(sqlx::Error::Protocol(what.to_owned()))
+    StoreError::OutcomeUnknown(what.to_owned())
 }
 
 /// Bookings waiting for a group beyond this many make `submit` wait (back-pressure).
