@@ -74,13 +74,6 @@ pub async fn fresh_db() -> TestDb {
     }
 }
 
-/// Every engine the store contract must hold on: SQLite always, PostgreSQL when configured.
-pub async fn every_engine() -> Vec<TestDb> {
-    let mut dbs = vec![sqlite_db()];
-    dbs.extend(postgres_db().await);
-    dbs
-}
-
 /// The application served on an ephemeral port.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
