@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load runs of Créneau on this machine, for the README's performance figures.
+# Load runs of Créneau on this machine: the figures of docs/performance.md and the README.
 #
 #   scripts/load-runs.sh            # about (16 + 2 x ROUNDS) x DURATION + CRASH_DURATION
 #                                   # seconds, plus the release build and the seeding of
@@ -15,7 +15,7 @@
 #       seconds and restarted while the load runs (CRASH_DURATION seconds); the invariant
 #       check runs at the end.
 # Then measures `pgbench`'s single-row INSERT rate on the same PostgreSQL server, the
-# reference for "bookings per second" in the README, and
+# reference for "bookings per second", and
 #   (e) ROUNDS times, a pgbench run then, at once, `--mix book` on one instance on a fresh
 #       PostgreSQL database: the ratio of the two, paired in time.
 #
@@ -214,9 +214,9 @@ pgbench_tps() {
 pgbench_tps "$OUT/pgbench.txt" >/dev/null
 cat "$OUT/pgbench.txt"
 
-# This machine's speed drifts within minutes (pgbench alone has given 3,700 to 11,400 tps
-# in one morning), so a ratio taken from runs minutes apart is mostly noise: (e) pairs each
-# `--mix book` run on a fresh database with a pgbench run just before it.
+# This machine's speed drifts within minutes, so a ratio taken from runs minutes apart is
+# mostly noise: (e) pairs each `--mix book` run on a fresh database with a pgbench run
+# just before it.
 step "(e) bookings on PostgreSQL against pgbench, $ROUNDS paired rounds"
 : >"$OUT/ratios.txt"
 for round in $(seq 1 "$ROUNDS"); do

@@ -1,6 +1,7 @@
-//! A small migration runner over embedded SQL files, one list per engine. Each migration is
-//! applied in its own transaction under the engine's write lock, recorded with a checksum,
-//! and refused if an applied file was edited afterwards.
+//! A small migration runner over embedded SQL files, one list per engine. The pending
+//! migrations are applied together in one transaction under the engine's write lock, so
+//! instances starting together apply each once; each is recorded with a checksum, and an
+//! applied file that was edited is refused.
 
 use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, AssertSqlSafe, Row};

@@ -3,10 +3,9 @@
 //! The statements come in two phases. The first locks the experts (in id order), claims
 //! the fresh keys and reads the calendars; then every booking is decided here, in arrival
 //! order; the second writes the accepted appointments and the refusals. Each statement is
-//! prepared once per connection: sent as one multi-statement query per phase (two round
-//! trips per group on PostgreSQL, values written in as literals), PostgreSQL planned
-//! every statement every time, which cost more than the round trips saved (2,082 and
-//! 2,339 against 2,571 and 2,398 bookings/s under `loadtest --mix book`, alternated).
+//! prepared once per connection, so PostgreSQL plans it once: one multi-statement query
+//! per phase, with the values written in as literals, would save round trips but have
+//! every statement planned every time, which costs more.
 
 use std::collections::{HashMap, HashSet};
 
