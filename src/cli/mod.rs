@@ -48,32 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             say(&demo::load(store.as_ref(), listener.local_addr()?).await?);
             serve(store, listener, args.serve).await
         }
-        Command::Firm(FirmCommand::Create {
-            name,
-            siret,
-            time_zone,
-        }) => {
-            let profile = FirmProfile::from_stored(name, &siret, &time_zone)
-                .map_err(|e| anyhow::anyhow!("invalid firm: {e}"))?;
-            let firm = store.create_firm(&profile).await?;
-            print(
-                cli.json,
-                &json!({ "firmId": firm.id }),
-                &format!("firm created: {}", firm.id),
-            );
-            Ok(())
-        }
-        Command::Firm(FirmCommand::Credentials { firm_id }) => {
-            let (client_id, secret) = firm_credentials(store.as_ref(), &firm_id).await?;
-            print(
-                cli.json,
-                &json!({ "clientId": client_id, "clientSecret": secret }),
-                &format!(
-                    "client id:     {client_id}\nclient secret: {secret}\n(the secret is shown once)"
-                ),
-            );
-            Ok(())
-        }
+        Command::Firm(command) => firm(store.as_ref(), command, cli.json).await,
         Command::Seed(args) => {
             let seeded = seed::seed(store.as_ref(), args.experts, args.seed).await?;
             print(
@@ -84,21 +59,60 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Loadtest(_) => unreachable!("handled before the database is opened"),
-        Command::Client(ClientCommand::Create { name }) => {
-            let (client_id, key) = api_client(store.as_ref(), &name).await?;
+        Command::Client(command) => client(store.as_ref(), command, cli.json).await,
+    }
+}
+
+/// `creneau firm …`.
+async fn firm(store: &dyn Store, command: FirmCommand, as_json: bool) -> anyhow::Result<()> {
+    match command {
+        FirmCommand::Create {
+            name,
+            siret,
+            time_zone,
+        } => {
+            let profile = FirmProfile::from_stored(name, &siret, &time_zone)
+                .map_err(|e| anyhow::anyhow!("invalid firm: {e}"))?;
+            let firm = store.create_firm(&profile).await?;
             print(
-                cli.json,
+                as_json,
+                &json!({ "firmId": firm.id }),
+                &format!("firm created: {}", firm.id),
+            );
+            Ok(())
+        }
+        FirmCommand::Credentials { firm_id } => {
+            let (client_id, secret) = firm_credentials(store, &firm_id).await?;
+            print(
+                as_json,
+                &json!({ "clientId": client_id, "clientSecret": secret }),
+                &format!(
+                    "client id:     {client_id}\nclient secret: {secret}\n(the secret is shown once)"
+                ),
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `creneau client …`.
+async fn client(store: &dyn Store, command: ClientCommand, as_json: bool) -> anyhow::Result<()> {
+    match command {
+        ClientCommand::Create { name } => {
+            let (client_id, key) = api_client(store, &name).await?;
+            print(
+                as_json,
                 &json!({ "clientId": client_id, "apiKey": key }),
                 &format!("client id: {client_id}\nAPI key:   {key}\n(the key is shown once)"),
             );
             Ok(())
         }
-        Command::Client(ClientCommand::Webhook {
+        ClientCommand::Webhook {
             client_id,
             url,
             secret,
             remove,
-        }) => webhook(store.as_ref(), cli.json, &client_id, url, secret, remove).await,
+        } => webhook(store, as_json, &client_id, url, secret, remove).await,
     }
 }
 

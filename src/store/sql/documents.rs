@@ -1,11 +1,7 @@
-//! Dossiers, attachments and the download queue.
-//!
-//! The queue is the `attachments` table: a `PENDING` row whose `next_attempt_at` has come
-//! and whose lease is free (or lapsed: its worker died) is claimed by one worker with an
-//! `UPDATE … RETURNING` on the row picked by a sub-select (`FOR UPDATE SKIP LOCKED` on
-//! PostgreSQL, so instances never wait on each other; SQLite has one writer). Settling checks
-//! the lease is still the worker's, so a worker that lost its lease cannot overwrite the
-//! result of the one that took over.
+//! Dossiers, attachments and the download queue: the `attachments` table, whose due
+//! `PENDING` rows with a free (or lapsed) lease are claimed one at a time (see
+//! [`super::claim_due`]). Settling checks the lease is still the worker's, so a worker that
+//! lost its lease cannot overwrite the result of the one that took over.
 
 use std::collections::HashMap;
 
@@ -63,6 +59,47 @@ impl SqlStore {
         Self::read_dossier(&mut conn, id).await
     }
 
+    /// A new link of a dossier: queued for download, or rejected at once with its event.
+    async fn insert_link(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        appointment_id: &str,
+        (url, name, declared): (&str, Option<String>, Option<String>),
+        position: i64,
+        refusal: Option<Refusal>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let id = new_id();
+        let status = if refusal.is_some() {
+            AttachmentStatus::Rejected
+        } else {
+            AttachmentStatus::Pending
+        };
+        sqlx::query(
+            "INSERT INTO attachments (id, appointment_id, url, position, name, declared_type,
+                status, reason, detail, attempts, next_attempt_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $11)",
+        )
+        .bind(&id)
+        .bind(appointment_id)
+        .bind(url)
+        .bind(position)
+        .bind(name)
+        .bind(declared)
+        .bind(status.as_str())
+        .bind(refusal.as_ref().map(|r| r.reason.clone()))
+        .bind(refusal.as_ref().map(|r| r.detail.clone()))
+        .bind(refusal.is_none().then_some(now))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(refusal) = refusal {
+            let data = refusal_event(&id, Some(url), status, &refusal.reason, &refusal.detail);
+            record_event(self, tx, "attachment.rejected", appointment_id, &data).await?;
+        }
+        Ok(())
+    }
+
     /// Matches the dossier's links with the stored attachments of the appointment.
     async fn sync_attachments(
         &self,
@@ -110,38 +147,19 @@ impl SqlStore {
                 .await?;
                 continue;
             }
-            let id = new_id();
             let refusal = refusals
                 .get(usize::try_from(position).unwrap_or(usize::MAX))
                 .cloned()
                 .flatten();
-            let status = if refusal.is_some() {
-                AttachmentStatus::Rejected
-            } else {
-                AttachmentStatus::Pending
-            };
-            sqlx::query(
-                "INSERT INTO attachments (id, appointment_id, url, position, name, declared_type,
-                    status, reason, detail, attempts, next_attempt_at, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $11)",
+            self.insert_link(
+                tx,
+                appointment_id,
+                (url, name, declared),
+                position,
+                refusal,
+                now,
             )
-            .bind(&id)
-            .bind(appointment_id)
-            .bind(url)
-            .bind(position)
-            .bind(name)
-            .bind(declared)
-            .bind(status.as_str())
-            .bind(refusal.as_ref().map(|r| r.reason.clone()))
-            .bind(refusal.as_ref().map(|r| r.detail.clone()))
-            .bind(refusal.is_none().then_some(now))
-            .bind(now)
-            .execute(&mut *tx)
             .await?;
-            if let Some(refusal) = refusal {
-                let data = refusal_event(&id, Some(url), status, &refusal.reason, &refusal.detail);
-                record_event(self, tx, "attachment.rejected", appointment_id, &data).await?;
-            }
         }
         // A download nobody wants any more is dropped.
         sqlx::query(

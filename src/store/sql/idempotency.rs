@@ -73,26 +73,35 @@ pub(super) async fn begin(
             status: u16::try_from(status).map_err(|_| corrupt("idempotency status"))?,
             response,
         }),
-        _ if created_at < now - stale_ms => {
-            // The request that claimed it died: take it over, once.
-            let taken = sqlx::query(
-                "UPDATE idempotency_keys SET created_at = $3
-                 WHERE client_id = $1 AND key = $2 AND created_at = $4 AND status IS NULL",
-            )
-            .bind(client_id)
-            .bind(key)
-            .bind(now)
-            .bind(created_at)
-            .execute(pool)
-            .await?;
-            Ok(if taken.rows_affected() == 1 {
-                IdempotencyBegin::Started
-            } else {
-                IdempotencyBegin::InFlight
-            })
-        }
+        _ if created_at < now - stale_ms => take_over(pool, client_id, key, created_at, now).await,
         _ => Ok(IdempotencyBegin::InFlight),
     }
+}
+
+/// Takes over a key whose request died (claimed at `created_at`, never answered), once:
+/// of several requests trying, one starts and the others find it in flight.
+async fn take_over(
+    pool: &AnyPool,
+    client_id: &str,
+    key: &str,
+    created_at: i64,
+    now: i64,
+) -> StoreResult<IdempotencyBegin> {
+    let taken = sqlx::query(
+        "UPDATE idempotency_keys SET created_at = $3
+         WHERE client_id = $1 AND key = $2 AND created_at = $4 AND status IS NULL",
+    )
+    .bind(client_id)
+    .bind(key)
+    .bind(now)
+    .bind(created_at)
+    .execute(pool)
+    .await?;
+    Ok(if taken.rows_affected() == 1 {
+        IdempotencyBegin::Started
+    } else {
+        IdempotencyBegin::InFlight
+    })
 }
 
 /// See [`crate::store::Bookings::idempotency_finish`].
