@@ -250,7 +250,7 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let state = AppState::new(store, args.server).await?;
     let (stop_workers, stopping) = tokio::sync::watch::channel(false);
-    let workers = state.service.jobs.spawn(&state.store, &stopping)?;
+    let workers = state.service.jobs.spawn(&state.service.store, &stopping)?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     crate::http::serve(listener, state, shutdown_signal()).await?;
     // Workers stop between jobs; a download cut short is retried once its lease lapses.

@@ -69,12 +69,7 @@ impl FromRequestParts<AppState> for ClaimsIaClient {
         const INVALID: ApiError = ApiError::Unauthorized("invalid API key");
         let key = bearer(parts)?;
         let client_id = api_key_client_id(key).ok_or(INVALID)?;
-        let client = state
-            .service
-            .api_clients
-            .get(state.store.as_ref(), client_id)
-            .await?
-            .ok_or(INVALID)?;
+        let client = state.service.api_client(client_id).await?.ok_or(INVALID)?;
         if !api_key_matches(key, &client.key_hash) {
             return Err(INVALID);
         }

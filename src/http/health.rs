@@ -35,7 +35,7 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
     responses((status = 200, body = Health), (status = 503, body = super::error::Problem)))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.store.ping().await.map_err(|err| {
+    state.service.ready().await.map_err(|err| {
         tracing::warn!(error = %err, "readiness check failed");
         ApiError::Unavailable("the database does not answer")
     })?;

@@ -323,8 +323,8 @@ async fn claim(
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
     loop {
         let begin = state
-            .store
-            .idempotency_begin(client_id, key, request_hash, ms(KEY_TTL), ms(STALE_AFTER))
+            .service
+            .claim_key(client_id, key, request_hash, ms(KEY_TTL), ms(STALE_AFTER))
             .await?;
         match begin {
             IdempotencyBegin::Started => return Ok(Claim::Proceed),
@@ -347,11 +347,11 @@ async fn claim(
 async fn settle(state: &AppState, client_id: &str, key: &str, captured: &Captured) {
     let result = if captured.kept() {
         state
-            .store
-            .idempotency_finish(&captured.record(client_id, key))
+            .service
+            .answer_key(&captured.record(client_id, key))
             .await
     } else {
-        state.store.idempotency_abandon(client_id, key).await
+        state.service.release_key(client_id, key).await
     };
     if let Err(err) = result {
         tracing::error!(error = %err, "could not settle an idempotency key");

@@ -16,8 +16,6 @@ use crate::store::Store;
 pub struct AppState {
     /// The operations.
     pub service: Arc<Service>,
-    /// Persistence, for reads that need no operation around them.
-    pub store: Arc<dyn Store>,
     /// Firm access token keys.
     pub tokens: Arc<TokenKeys>,
     /// Lock-out of clients presenting bad secrets.
@@ -65,7 +63,6 @@ impl AppState {
                 FAILED_SECRET_WINDOW,
                 clock,
             )),
-            store,
             config: Arc::new(config),
         })
     }

@@ -8,6 +8,7 @@ mod absences;
 mod announce;
 pub mod appointments;
 mod booking;
+pub mod calendar_feeds;
 pub mod calendars;
 mod clients;
 pub mod details;
@@ -15,7 +16,9 @@ mod directory;
 pub mod dossier;
 mod error;
 mod experts;
+mod keys;
 pub mod offers;
+mod reads;
 pub mod reschedule;
 pub mod search;
 
@@ -44,8 +47,7 @@ pub struct Service {
     pub clock: Clock,
     /// Document downloads, blobs and webhooks.
     pub jobs: Arc<Jobs>,
-    /// Claims IA clients, for API key checks.
-    pub api_clients: ApiClientCache,
+    api_clients: ApiClientCache,
     calendars: Arc<CalendarCache>,
     directory: DirectoryCache,
     offers: SlotSigner,

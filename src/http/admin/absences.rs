@@ -65,10 +65,9 @@ async fn list_absences(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<AbsenceView>>> {
     let request = query.to_request()?;
-    let expert = state.store.expert(&admin.firm_id, &id).await?;
-    let page = state
-        .store
-        .list_absences(&admin.firm_id, &id, &request)
+    let (page, expert) = state
+        .service
+        .absences(&admin.firm_id, &id, &request)
         .await?;
     let tz = expert.profile.time_zone.tz();
     Ok(Json(Paged::from_page(page, |a| AbsenceView::new(a, tz))))

@@ -5,18 +5,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Duration;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{random_token, sha256};
 use crate::http::auth::FirmAdmin;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::ics;
 use crate::http::state::AppState;
-use crate::store::{AppointmentFilter, PageRequest};
+use crate::service::calendar_feeds::ExpertCalendar;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,47 +27,22 @@ pub fn feed_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(feed))
 }
 
-/// Most appointments or absences in one feed (the most recent window).
-const FEED_CAP: u32 = 2000;
-
-/// The ICS of one of a firm's experts: 60 days back, 400 days ahead.
-async fn render(state: &AppState, firm_id: &str, expert_id: &str) -> ApiResult<Response> {
-    let expert = state.store.expert(firm_id, expert_id).await?;
-    let now = state.service.clock.now();
-    let filter = AppointmentFilter {
-        expert_id: Some(expert_id.to_owned()),
-        from: Some(now - Duration::days(60)),
-        to: Some(now + Duration::days(400)),
-        status: None,
-    };
-    let page = PageRequest {
-        after: None,
-        limit: FEED_CAP,
-    };
-    let appointments = state
-        .store
-        .firm_appointments(firm_id, &filter, &page)
-        .await?
-        .items;
-    let absences = state
-        .store
-        .list_absences(firm_id, expert_id, &page)
-        .await?
-        .items;
+/// The ICS of an expert's calendar.
+fn render(calendar: &ExpertCalendar) -> Response {
     let body = ics::calendar(
-        expert.profile.display_name.as_str(),
-        &appointments,
-        &absences,
-        now,
+        calendar.expert.profile.display_name.as_str(),
+        &calendar.appointments,
+        &calendar.absences,
+        calendar.read_at,
     );
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
             (header::CACHE_CONTROL, "private, max-age=60"),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// The expert's appointments and absences as an iCalendar (RFC 5545) file.
@@ -82,7 +55,8 @@ async fn expert_calendar(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    render(&state, &admin.firm_id, &id).await
+    let calendar = state.service.expert_calendar(&admin.firm_id, &id).await?;
+    Ok(render(&calendar))
 }
 
 /// A secret feed URL.
@@ -101,16 +75,10 @@ async fn create_feed(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let token = random_token(32);
-    state
-        .store
-        .set_calendar_feed(&admin.firm_id, &id, &sha256(&token))
+    let token = state
+        .service
+        .mint_calendar_feed(&admin.firm_id, &id)
         .await?;
-    tracing::info!(
-        firm_id = admin.firm_id,
-        expert_id = id,
-        "calendar feed minted"
-    );
     Ok((
         StatusCode::CREATED,
         Json(Feed {
@@ -129,14 +97,9 @@ async fn revoke_feed(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     state
-        .store
+        .service
         .revoke_calendar_feed(&admin.firm_id, &id)
         .await?;
-    tracing::info!(
-        firm_id = admin.firm_id,
-        expert_id = id,
-        "calendar feed revoked"
-    );
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -146,10 +109,10 @@ async fn revoke_feed(
     responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = Problem)))]
 async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> ApiResult<Response> {
     let token = file.strip_suffix(".ics").ok_or(ApiError::NotFound)?;
-    let (firm_id, expert_id) = state
-        .store
-        .calendar_feed(&sha256(token))
+    let calendar = state
+        .service
+        .calendar_by_feed(token)
         .await?
         .ok_or(ApiError::NotFound)?;
-    render(&state, &firm_id, &expert_id).await
+    Ok(render(&calendar))
 }

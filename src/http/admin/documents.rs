@@ -17,6 +17,7 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::protocol::{AttachmentView, DossierView, dossier_response};
 use crate::http::state::AppState;
 use crate::store::AttachmentStatus;
+use crate::store::Owner;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -43,7 +44,10 @@ async fn get_dossier(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let stored = state.store.firm_dossier(&admin.firm_id, &id).await?;
+    let stored = state
+        .service
+        .dossier(Owner::Firm(&admin.firm_id), &id)
+        .await?;
     Ok(dossier_response(stored, StatusCode::OK))
 }
 
@@ -58,7 +62,7 @@ async fn list_attachments(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AttachmentList>> {
-    let attachments = state.store.firm_attachments(&admin.firm_id, &id).await?;
+    let attachments = state.service.attachments(&admin.firm_id, &id).await?;
     Ok(Json(AttachmentList {
         items: attachments.iter().map(AttachmentView::from).collect(),
     }))
@@ -83,8 +87,8 @@ async fn attachment_content(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let attachment = state
-        .store
-        .firm_attachment(&admin.firm_id, &id, &attachment_id)
+        .service
+        .attachment(&admin.firm_id, &id, &attachment_id)
         .await?;
     let (AttachmentStatus::Stored, Some(blob)) = (attachment.status, attachment.blob.as_ref())
     else {

@@ -58,8 +58,8 @@ async fn list_experts(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<ExpertView>>> {
     let page = state
-        .store
-        .list_experts(&admin.firm_id, &query.to_request()?)
+        .service
+        .experts(&admin.firm_id, &query.to_request()?)
         .await?;
     Ok(Json(Paged::from_page(page, ExpertView::from)))
 }
@@ -96,7 +96,9 @@ async fn get_expert(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExpertView>> {
-    Ok(Json(state.store.expert(&admin.firm_id, &id).await?.into()))
+    Ok(Json(
+        state.service.expert(&admin.firm_id, &id).await?.into(),
+    ))
 }
 
 /// Replaces an expert's profile. The body may repeat the expert's own `id` (as returned by

@@ -48,7 +48,7 @@ impl From<Firm> for FirmView {
 #[utoipa::path(get, path = "/firm", tag = "admin", security(("firmToken" = [])),
     responses((status = 200, body = FirmView), (status = 401, body = Problem)))]
 async fn get_firm(admin: FirmAdmin, State(state): State<AppState>) -> ApiResult<Json<FirmView>> {
-    Ok(Json(state.store.firm(&admin.firm_id).await?.into()))
+    Ok(Json(state.service.firm(&admin.firm_id).await?.into()))
 }
 
 /// Replaces the caller's firm profile (name, SIRET, default time zone).

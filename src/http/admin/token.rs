@@ -76,7 +76,7 @@ async fn issue_token(
         );
         return Err(ApiError::TooManyRequests { retry_after });
     }
-    let credential = state.store.firm_credential(&form.client_id).await?;
+    let credential = state.service.firm_credential(&form.client_id).await?;
     // Unknown ids are verified against a dummy hash so both cases take the same time.
     let hash = credential
         .as_ref()

@@ -13,6 +13,7 @@ use crate::http::auth::ClaimsIaClient;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, from_value};
 use crate::http::state::AppState;
+use crate::store::Owner;
 use crate::store::{Attachment, AttachmentStatus, StoredDossier};
 
 /// A document as Claims IA and firms see it.
@@ -167,6 +168,9 @@ pub async fn get_dossier(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let stored = state.store.client_dossier(&client.id, &id).await?;
+    let stored = state
+        .service
+        .dossier(Owner::Client(&client.id), &id)
+        .await?;
     Ok(dossier_response(stored, StatusCode::OK))
 }

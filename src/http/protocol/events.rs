@@ -59,7 +59,7 @@ pub async fn list_events(
             "limit must be 1 to {MAX_LIMIT}"
         )));
     }
-    let events = state.store.events(&client.id, after, limit).await?;
+    let events = state.service.events(&client.id, after, limit).await?;
     let next_cursor = events.last().map_or(after, |e| e.id);
     Ok(Json(EventPage {
         next_cursor: (next_cursor > 0).then(|| next_cursor.to_string()),

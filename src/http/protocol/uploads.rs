@@ -12,6 +12,7 @@ use crate::http::auth::ClaimsIaClient;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::state::AppState;
 use crate::store::BlobInfo;
+use crate::store::Owner;
 
 /// The multipart form: one part named `file`.
 #[derive(utoipa::ToSchema)]
@@ -42,7 +43,10 @@ pub async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<impl IntoResponse> {
     // Unknown appointments are refused before a byte of the body is read.
-    state.store.client_appointment(&client.id, &id).await?;
+    state
+        .service
+        .appointment(Owner::Client(&client.id), &id)
+        .await?;
     let mut multipart = multipart.map_err(|_| {
         ApiError::UnsupportedMediaType("expected multipart/form-data with a part named file")
     })?;
