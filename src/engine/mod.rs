@@ -32,7 +32,6 @@
 
 mod accept;
 mod calendar;
-pub mod centroids;
 mod check;
 mod clock;
 mod day;

@@ -156,7 +156,7 @@ fn target(request: &SlotSearchRequest) -> ApiResult<Option<Target>> {
     let postal_code = place.address.postal_code();
     let point = match place.geo {
         Some(geo) => geo,
-        None => engine::centroids::centroid(postal_code.as_str())
+        None => crate::domain::postal::centroids::centroid(postal_code.as_str())
             .and_then(|(lat, lon)| GeoPoint::new(lat, lon).ok())
             .ok_or_else(|| {
                 ApiError::invalid(
