@@ -14,8 +14,9 @@ use super::rules::{fails_at, fails_before_zone, in_zone_unlisted};
 use super::search::Collisions;
 use super::spatial::ZoneIndex;
 use super::travel::{Anchor, Unit};
-use super::{Mode, Settings, Slot, enumerate, search};
+use super::{Settings, Slot, enumerate, search};
 use crate::domain::ExpertiseType;
+use crate::domain::appointment::Mode;
 use crate::domain::expert::ExpertProfile;
 use chrono_tz::Tz;
 

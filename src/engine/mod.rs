@@ -56,7 +56,7 @@ pub use travel::{haversine_km, travel_minutes};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::ExpertiseType;
+use crate::domain::appointment::Mode;
 
 /// Tunable constants of the engine.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,34 +84,6 @@ impl Settings {
     /// The grid step in seconds, at least one minute.
     pub(crate) fn grid_seconds(&self) -> i64 {
         i64::from(self.grid_minutes.max(1)) * 60
-    }
-}
-
-/// How an appointment takes place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mode {
-    /// At the appointment place: travel and zone apply.
-    OnSite,
-    /// By video or on documents: no travel.
-    Remote,
-}
-
-impl Mode {
-    /// The mode of an expertise type (`VISIO` and `EAD` are remote).
-    pub fn of(expertise_type: ExpertiseType) -> Self {
-        if expertise_type.is_remote() {
-            Self::Remote
-        } else {
-            Self::OnSite
-        }
-    }
-
-    /// The wire name: `ON_SITE` or `REMOTE`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OnSite => "ON_SITE",
-            Self::Remote => "REMOTE",
-        }
     }
 }
 

@@ -25,7 +25,8 @@ use std::cmp::Reverse;
 use super::clock::{Frame, PLUS_INF, instant};
 use super::day::{Scratch, first_free, travel_after};
 use super::plan::Plan;
-use super::{Mode, Slot};
+use super::Slot;
+use crate::domain::appointment::Mode;
 use bucket::{Bucket, Entry, ExpertDay, buckets, lower_bound};
 use early::Early;
 
