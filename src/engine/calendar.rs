@@ -258,7 +258,7 @@ impl<'a> Sweep<'a> {
         {
             self.today += 1;
         }
-        let (mut next, mut first_visit_end) = (self.today, super::clock::PLUS_INF);
+        let (mut next, mut first_visit_end) = (self.today, super::local_day::PLUS_INF);
         while let Some(booked) = appointments.get(next)
             && booked.start < day_to
         {

@@ -1,16 +1,16 @@
 //! The free starts of one expert on one local day, by interval arithmetic.
 //!
-//! A start `s` is free when it is grid-aligned (checked by [`Frame::next_aligned`]) and
+//! A start `s` is free when it is grid-aligned (checked by [`LocalDay::next_aligned`]) and
 //! lies in one of the closed spans [`free_spans`] computes: the working ranges shrunk by
 //! the duration, minus every start that would overlap an absence or a widened
 //! appointment, break a travel rule, or fall outside the window and notice.
 
 use chrono::Datelike as _;
 
-use super::Settings;
+use super::settings::Settings;
 use super::calendar::{Sheet, Span as _, around, starting_in};
-use super::clock::{Frame, MINUS_INF, PLUS_INF, Pick};
-use super::intervals::{normalize, subtract};
+use super::local_day::{LocalDay, MINUS_INF, PLUS_INF, Pick};
+use super::spans::{normalize, subtract};
 use super::travel::{Anchor, travel_minutes};
 use crate::domain::GeoPoint;
 use crate::domain::expert::ExpertProfile;
@@ -95,7 +95,7 @@ impl Need<'_> {
     }
 
     /// The working ranges of the day as start spans, within the window and notice.
-    fn working_spans(&self, frame: &Frame, spans: &mut Vec<(i64, i64)>) {
+    fn working_spans(&self, frame: &LocalDay, spans: &mut Vec<(i64, i64)>) {
         let (day_from, day_to) = frame.span();
         let weekday = frame.date().weekday();
         for range in self.profile.weekly_hours.day(weekday) {
@@ -113,7 +113,7 @@ impl Need<'_> {
     }
 
     /// Whether the daily maximum is already reached on this day.
-    fn day_is_full(&self, frame: &Frame) -> bool {
+    fn day_is_full(&self, frame: &LocalDay) -> bool {
         self.profile.max_appointments_per_day.is_some_and(|max| {
             let (from, to) = frame.span();
             starting_in(self.sheet.appointments, from, to).len() >= usize::from(max)
@@ -147,7 +147,7 @@ impl Need<'_> {
     }
 
     /// The on-site appointments starting on this day, with the travel to the place.
-    fn visits(&self, frame: &Frame, visits: &mut Vec<Visit>) {
+    fn visits(&self, frame: &LocalDay, visits: &mut Vec<Visit>) {
         let (from, to) = frame.span();
         for booked in starting_in(self.sheet.appointments, from, to) {
             if let Some(at) = &booked.place {
@@ -186,7 +186,7 @@ impl Need<'_> {
     }
 
     /// Appends to `out` the free start spans of this expert on the frame's date.
-    pub fn free_spans(&self, frame: &Frame, scratch: &mut Scratch, out: &mut Vec<(i64, i64)>) {
+    pub fn free_spans(&self, frame: &LocalDay, scratch: &mut Scratch, out: &mut Vec<(i64, i64)>) {
         let Scratch {
             spans,
             holes,
@@ -217,7 +217,7 @@ impl Need<'_> {
     /// The travel to a slot starting at `start` on the frame's date: from the on-site
     /// appointment of the day with the greatest end at or before `start` (the longest
     /// trip when several end together), else from the base, else 0. Remote: 0.
-    pub fn travel_at(&self, frame: &Frame, start: i64) -> u32 {
+    pub fn travel_at(&self, frame: &LocalDay, start: i64) -> u32 {
         if self.place.is_none() {
             return 0;
         }
@@ -228,7 +228,7 @@ impl Need<'_> {
 }
 
 /// The first free start at or after `x` among `spans` (normalized), on the grid.
-pub(crate) fn first_free(frame: &Frame, spans: &[(i64, i64)], x: i64, grid: i64) -> Option<i64> {
+pub(crate) fn first_free(frame: &LocalDay, spans: &[(i64, i64)], x: i64, grid: i64) -> Option<i64> {
     let first = spans.partition_point(|&(_, to)| to < x);
     spans[first..].iter().find_map(|&(from, to)| {
         frame

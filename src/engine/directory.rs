@@ -4,21 +4,21 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::accept::AcceptIndex;
+use super::rule_index::AcceptIndex;
 use super::calendar::Calendar;
-use super::clock::DAY;
-use super::memo::schedule_fingerprint;
+use super::local_day::DAY;
 use super::plan::Plan;
-use super::query::{Blocker, Eligibility, ExpertEntry, Query};
-use super::rules::{fails_at, fails_before_zone, in_zone_unlisted};
+use super::eligibility::{Blocker, Eligibility};
+use super::expert::{ExpertEntry, Schedule};
+use super::query::Query;
+use super::eligibility::{fails_at, fails_before_zone, in_zone_unlisted};
 use super::search::Collisions;
-use super::spatial::ZoneIndex;
-use super::travel::{Anchor, Unit};
-use super::{Settings, Slot, enumerate, search};
-use crate::domain::ExpertiseType;
+use super::zone_index::ZoneIndex;
+use super::travel::Anchor;
+use super::settings::Settings;
+use super::slot::Slot;
+use super::{enumerate, search};
 use crate::domain::appointment::Mode;
-use crate::domain::expert::ExpertProfile;
-use chrono_tz::Tz;
 
 /// Every expert, with a spatial index of their zones and a map from id to position.
 #[derive(Debug, Default)]
@@ -30,53 +30,6 @@ pub struct Directory {
     accept: AcceptIndex,
     /// Per expert, what searches read of its schedule, in one compact place.
     schedules: Vec<Schedule>,
-}
-
-/// What a search reads of an expert's schedule for every eligible expert: made once per
-/// directory instead of once per search.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Schedule {
-    /// Per weekday from Monday, the start of the first working range and the end of the
-    /// last, in local minutes.
-    pub hours: [Option<(u16, u16)>; 7],
-    /// [`schedule_fingerprint`] of the profile.
-    pub fingerprint: u64,
-    /// The base, prepared for distances.
-    pub base: Option<Anchor>,
-    /// The base, prepared for lower bounds of distances.
-    pub base_unit: Option<Unit>,
-    /// Minimum notice, in seconds.
-    pub notice: i64,
-    /// Time zone of the working hours.
-    pub tz: Tz,
-    /// Slot lengths in seconds, per expertise type (see [`Schedule::duration`]).
-    durations: [i64; 4],
-}
-
-impl Schedule {
-    fn of(profile: &ExpertProfile) -> Self {
-        let mut hours = [None; 7];
-        for (weekday, ranges) in profile.weekly_hours.iter() {
-            if let (Some(first), Some(last)) = (ranges.first(), ranges.last()) {
-                let index = weekday.num_days_from_monday() as usize;
-                hours[index] = Some((first.start(), last.end()));
-            }
-        }
-        Self {
-            hours,
-            fingerprint: schedule_fingerprint(profile),
-            base: profile.base.as_ref().map(|b| Anchor::new(&b.geo)),
-            base_unit: profile.base.as_ref().map(|b| Unit::new(&b.geo)),
-            notice: i64::from(profile.min_notice_hours) * 3600,
-            tz: profile.time_zone.tz(),
-            durations: ExpertiseType::ALL.map(|t| i64::from(profile.durations_minutes.get(t)) * 60),
-        }
-    }
-
-    /// The slot length of `expertise_type`, in seconds.
-    pub fn duration(&self, expertise_type: ExpertiseType) -> i64 {
-        self.durations[expertise_type.index()]
-    }
 }
 
 impl Directory {

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use super::clock::{DAY, instant};
+use super::local_day::{DAY, instant};
 use super::day::Scratch;
 use super::plan::Plan;
 use super::window::narrow_to;

@@ -19,34 +19,21 @@
 //! [`Need::first_rough_days`]: super::day::Need
 
 use std::fmt;
-use std::hash::{Hash as _, Hasher as _};
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 
 use super::calendar::{Busy, Sweep};
-use super::clock::{Frame, PLUS_INF, Pick};
+use super::local_day::{LocalDay, PLUS_INF, Pick};
 use super::day::{Need, first_free};
 use crate::domain::ExpertiseType;
-use crate::domain::expert::ExpertProfile;
-
-/// The fingerprint of what a memo depends on in a profile: time zone, weekly hours, buffer
-/// and daily maximum.
-pub(crate) fn schedule_fingerprint(profile: &ExpertProfile) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    profile.time_zone.hash(&mut hasher);
-    profile.weekly_hours.hash(&mut hasher);
-    profile.buffer_minutes.hash(&mut hasher);
-    profile.max_appointments_per_day.hash(&mut hasher);
-    hasher.finish()
-}
 
 /// What a memo was made for besides its calendar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MemoKey {
     /// Slot length in seconds.
     pub duration: i64,
-    /// [`schedule_fingerprint`] of the profile.
+    /// The schedule fingerprint of the profile.
     pub schedule: u64,
 }
 
@@ -71,7 +58,7 @@ impl DayMemo {
     /// One sweep over the calendar, like [`Need::first_rough_days`]: cursors only move
     /// forward from day to day, and each working range is cut by the day's obstacles in
     /// the order they start, so no day sorts or searches anything.
-    pub fn build(key: MemoKey, need: &Need, frames: &[Frame], first_date: NaiveDate) -> Self {
+    pub fn build(key: MemoKey, need: &Need, frames: &[LocalDay], first_date: NaiveDate) -> Self {
         let (d, buffer) = (need.duration, i64::from(need.profile.buffer_minutes) * 60);
         let max_per_day = need.profile.max_appointments_per_day.map(usize::from);
         let mut spans = Vec::new();
@@ -102,11 +89,11 @@ impl DayMemo {
             #[cfg(debug_assertions)]
             {
                 let mut mine = spans[usize::try_from(first).unwrap_or(0)..].to_vec();
-                super::intervals::normalize(&mut mine);
+                super::spans::normalize(&mut mine);
                 let open = Need {
                     place: None,
                     base_travel: None,
-                    lo: super::clock::MINUS_INF,
+                    lo: super::local_day::MINUS_INF,
                     hi: PLUS_INF,
                     ..*need
                 };
@@ -150,7 +137,7 @@ impl DayMemo {
     pub fn first_rough(
         &self,
         day: usize,
-        frame: &Frame,
+        frame: &LocalDay,
         (lo, hi): (i64, i64),
         base_travel: Option<i64>,
         grid: i64,

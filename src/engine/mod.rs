@@ -30,78 +30,36 @@
 //! - days are spread by Europe/Paris date, whatever the experts' zones, so that all the
 //!   candidates for one instant compete in the same day.
 
-mod accept;
 mod calendar;
-mod check;
-mod clock;
 mod day;
 mod directory;
+mod eligibility;
 mod enumerate;
-mod intervals;
+mod expert;
+mod local_day;
 mod memo;
 mod plan;
 mod query;
+mod recheck;
 mod rough;
-mod rules;
+mod rule_index;
 mod search;
-mod spatial;
+mod settings;
+mod slot;
+mod spans;
 mod travel;
 mod window;
+mod zone_index;
 
 pub use calendar::{Booked, Calendar, Interval};
-pub use check::check_slot;
 pub use directory::Directory;
-pub use query::{Blocker, Eligibility, ExpertEntry, Query, Target};
+pub use eligibility::{Blocker, Eligibility};
+pub use expert::ExpertEntry;
+pub use query::{Query, Target};
+pub use recheck::check_slot;
+pub use settings::Settings;
+pub use slot::Slot;
 pub use travel::{haversine_km, travel_minutes};
-
-use chrono::{DateTime, Utc};
-
-use crate::domain::appointment::Mode;
-
-/// Tunable constants of the engine.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Settings {
-    /// Slot grid in minutes: starts fall on local times whose minute of the day is a
-    /// multiple of it (default 15; 0 is treated as 1).
-    pub grid_minutes: u32,
-    /// Road distance divided by great-circle distance (default 1.3).
-    pub detour_factor: f64,
-    /// Average travel speed in km/h (default 40).
-    pub speed_kmh: f64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            grid_minutes: 15,
-            detour_factor: 1.3,
-            speed_kmh: 40.0,
-        }
-    }
-}
-
-impl Settings {
-    /// The grid step in seconds, at least one minute.
-    pub(crate) fn grid_seconds(&self) -> i64 {
-        i64::from(self.grid_minutes.max(1)) * 60
-    }
-}
-
-/// A free slot offered to Claims IA.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Slot {
-    /// Index of the expert in the [`Directory`].
-    pub expert: usize,
-    /// First instant of the slot.
-    pub start: DateTime<Utc>,
-    /// End of the slot (exclusive): `start` plus the expert's duration.
-    pub end: DateTime<Utc>,
-    /// On site or remote.
-    pub mode: Mode,
-    /// Travel from the previous on-site appointment of the day, or from the base; 0 when
-    /// remote or when neither exists.
-    pub travel_minutes: u32,
-}
 
 #[cfg(test)]
 mod tests;

@@ -7,13 +7,14 @@ use chrono::{DateTime, Datelike as _, Days, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
 use super::calendar::{Busy, Calendar, Reach, Sheet};
-use super::clock::{Frame, local_date, week_span};
+use super::local_day::{LocalDay, local_date, week_span};
 use super::day::Need;
-use super::directory::Schedule;
+use super::expert::Schedule;
 use super::query::Query;
 use super::travel::{Anchor, Unit};
 use super::window::Window;
-use super::{Directory, Settings};
+use super::directory::Directory;
+use super::settings::Settings;
 use crate::domain::expert::ExpertProfile;
 use crate::domain::{ExpertiseType, GeoPoint};
 
@@ -84,7 +85,7 @@ pub(crate) struct Plan<'a> {
     pub days: usize,
     /// Earliest start and latest start of any member.
     pub bounds: (i64, i64),
-    frames: Vec<Option<Frame>>,
+    frames: Vec<Option<LocalDay>>,
     /// Per zone and day, the instants of the local ISO week, once computed.
     weeks: Vec<Option<(i64, i64)>>,
     dates: Vec<NaiveDate>,
@@ -229,23 +230,23 @@ impl<'a> Plan<'a> {
     }
 
     /// The frame of plan day `day` in the time zone of member `m`.
-    pub fn frame(&mut self, m: usize, day: usize) -> Frame {
+    pub fn frame(&mut self, m: usize, day: usize) -> LocalDay {
         self.zone_frame(self.members[m].zone, day)
     }
 
     /// The frame of plan day `day` in zone `zone`.
-    pub fn zone_frame(&mut self, zone: usize, day: usize) -> Frame {
+    pub fn zone_frame(&mut self, zone: usize, day: usize) -> LocalDay {
         let slot = zone * self.days + day;
         if let Some(frame) = self.frames[slot] {
             return frame;
         }
-        let frame = Frame::new(self.zones[zone], self.date(day));
+        let frame = LocalDay::new(self.zones[zone], self.date(day));
         self.frames[slot] = Some(frame);
         frame
     }
 
     /// The frame of plan day `day` in zone `zone`, if [`Plan::zone_frame`] made it.
-    pub fn made_frame(&self, zone: usize, day: usize) -> Option<&Frame> {
+    pub fn made_frame(&self, zone: usize, day: usize) -> Option<&LocalDay> {
         self.frames[zone * self.days + day].as_ref()
     }
 

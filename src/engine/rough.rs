@@ -10,7 +10,7 @@
 use chrono::Weekday;
 
 use super::calendar::{Busy, Sweep};
-use super::clock::{Frame, PLUS_INF, Pick};
+use super::local_day::{LocalDay, PLUS_INF, Pick};
 use super::day::Need;
 
 impl Need<'_> {
@@ -21,7 +21,7 @@ impl Need<'_> {
     /// date order.
     pub fn first_rough_days(
         &self,
-        frames: &[Frame],
+        frames: &[LocalDay],
         weekdays: &[Weekday],
         grid: i64,
         starts: &mut [i64],
@@ -72,7 +72,7 @@ impl Walk<'_> {
     /// of `ranges` and meets no obstacle.
     fn first(
         &self,
-        frame: &Frame,
+        frame: &LocalDay,
         ranges: &[crate::domain::TimeRange],
         mut start: i64,
         hi: i64,

@@ -5,7 +5,7 @@ use std::collections::BinaryHeap;
 
 use chrono::{Days, NaiveDate};
 
-use crate::engine::clock::{Frame, Pick, local_date};
+use crate::engine::local_day::{LocalDay, Pick, local_date};
 use crate::engine::day::Visit;
 use crate::engine::plan::Member;
 
@@ -69,10 +69,10 @@ pub(super) fn buckets((lo, hi): (i64, i64)) -> Vec<Bucket> {
     let mut out = Vec::new();
     let mut date: NaiveDate = first;
     // Each date ends where the next one starts: one frame per date.
-    let mut from = Frame::new(zone, date).span().0;
+    let mut from = LocalDay::new(zone, date).span().0;
     while date <= last {
         let next = date + Days::new(1);
-        let to = Frame::new(zone, next).span().0;
+        let to = LocalDay::new(zone, next).span().0;
         out.push(Bucket {
             from,
             to,
@@ -88,7 +88,7 @@ pub(super) fn buckets((lo, hi): (i64, i64)) -> Vec<Bucket> {
 /// slot.
 pub(super) fn lower_bound(
     member: &Member,
-    frame: &Frame,
+    frame: &LocalDay,
     weekday: usize,
     (from, to): (i64, i64),
 ) -> Option<i64> {

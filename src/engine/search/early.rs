@@ -9,7 +9,7 @@
 //!
 //! [`Need::first_rough_days`]: crate::engine::day::Need
 
-use crate::engine::clock::{Frame, PLUS_INF};
+use crate::engine::local_day::{LocalDay, PLUS_INF};
 use crate::engine::day::Need;
 use crate::engine::memo::{DayMemo, MemoKey};
 use crate::engine::plan::Plan;
@@ -48,7 +48,7 @@ impl Early {
     /// A member whose calendar has a [`DayMemo`] for this schedule and these dates reads
     /// its bounds from it; the first search to need a memo makes it (see
     /// [`crate::engine::memo`]).
-    pub fn walk_all(&mut self, plan: &mut Plan, frames: &[Vec<Frame>]) {
+    pub fn walk_all(&mut self, plan: &mut Plan, frames: &[Vec<LocalDay>]) {
         let (members, days) = (self.members, plan.days);
         let mut starts = vec![PLUS_INF; members * days];
         if days == 0 {
@@ -83,7 +83,7 @@ impl Early {
 
 /// The first rough starts of member `m` on every plan day, by walking its calendar; like
 /// the memo's, the trip from the base counts by its lower bound.
-fn walk(plan: &mut Plan, m: usize, frames: &[Frame], starts: &mut [i64]) {
+fn walk(plan: &mut Plan, m: usize, frames: &[LocalDay], starts: &mut [i64]) {
     plan.prepare(m);
     let need = Need {
         base_travel: plan.members[m].base_floor,
@@ -100,7 +100,7 @@ fn walk(plan: &mut Plan, m: usize, frames: &[Frame], starts: &mut [i64]) {
 /// calendar has none yet, with the position of the plan's first date in it; `None` when
 /// the calendar's memo was made for another schedule or other dates (or its lists were
 /// changed in place).
-fn memo<'a>(plan: &mut Plan<'a>, m: usize, frames: &[Frame]) -> Option<(&'a DayMemo, usize)> {
+fn memo<'a>(plan: &mut Plan<'a>, m: usize, frames: &[LocalDay]) -> Option<(&'a DayMemo, usize)> {
     let member = &plan.members[m];
     let calendar = member.calendar;
     let key = MemoKey {

@@ -22,10 +22,10 @@ mod early;
 
 use std::cmp::Reverse;
 
-use super::clock::{Frame, PLUS_INF, instant};
+use super::local_day::{LocalDay, PLUS_INF, instant};
 use super::day::{Scratch, first_free, travel_after};
 use super::plan::Plan;
-use super::Slot;
+use super::slot::Slot;
 use crate::domain::appointment::Mode;
 use bucket::{Bucket, Entry, ExpertDay, buckets, lower_bound};
 use early::Early;
@@ -57,7 +57,7 @@ struct Searcher<'p, 'a> {
     scratch: Scratch,
     chosen: Vec<Chosen>,
     /// The frames of the plan, per zone and plan day.
-    frames: Vec<Vec<Frame>>,
+    frames: Vec<Vec<LocalDay>>,
     /// On site, the first rough start of each expert-day, once walked.
     early: Early,
 }

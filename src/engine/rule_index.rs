@@ -7,13 +7,14 @@
 //! intersects a handful of them, a few machine words per 64 experts, and only the stake
 //! is read per candidate, from one contiguous list.
 //!
-//! It gives exactly what [`fails_before_zone`](super::rules::fails_before_zone) gives
+//! It gives exactly what [`fails_before_zone`](super::eligibility::fails_before_zone) gives
 //! (checked in debug builds); the latter still explains an empty answer.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use super::query::{ExpertEntry, Query};
+use super::expert::ExpertEntry;
+use super::query::Query;
 use crate::domain::expert::ExpertProfile;
 use crate::domain::{ClaimType, Code, ExpertiseType, InsuredType, Insurer, Money, PartnerKind};
 

@@ -3,16 +3,17 @@
 use chrono::{DateTime, Utc};
 
 use super::calendar::{Calendar, Sheet};
-use super::clock::{Frame, PLUS_INF, local_date};
+use super::local_day::{LocalDay, PLUS_INF, local_date};
 use super::day::{Need, Scratch, base_travel, first_free};
 use super::plan::ceil_secs;
 use super::travel::Anchor;
-use super::{Blocker, Settings};
+use super::eligibility::Blocker;
+use super::settings::Settings;
 use crate::domain::expert::ExpertProfile;
 use crate::domain::{ExpertiseType, GeoPoint};
 
 /// Re-checks that `[start, end)` is still a free slot of the expert (the "free" rules of
-/// [`super::Directory::search`], for one expert and without a window) and gives its
+/// `Directory::search`, for one expert and without a window) and gives its
 /// travel minutes.
 ///
 /// `calendar` holds the expert's confirmed appointments and absences; when rescheduling,
@@ -63,7 +64,7 @@ pub fn check_slot(
         settings,
     };
     let tz = profile.time_zone.tz();
-    let frame = Frame::new(tz, local_date(tz, at));
+    let frame = LocalDay::new(tz, local_date(tz, at));
     let mut spans = Vec::new();
     need.free_spans(&frame, &mut Scratch::default(), &mut spans);
     if first_free(&frame, &spans, at, settings.grid_seconds()) == Some(at) {
