@@ -5,7 +5,7 @@ use std::ops::Range;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::local_day::{DAY, instant};
-use super::day::Scratch;
+use super::availability::Scratch;
 use super::plan::Plan;
 use super::window::narrow_to;
 
@@ -37,14 +37,14 @@ pub(crate) fn enumerate(plan: &mut Plan) -> Vec<(usize, DateTime<Utc>)> {
         // entries in turn, and frames by reference (both are large to copy per day).
         let plan = &*plan;
         let mut need = plan.need(m);
-        let sheet = need.sheet;
+        let busy = need.busy;
         for day in days {
             let (Some(frame), Some(window)) =
                 (plan.made_frame(key.0, day), plan.swept_window(m, day))
             else {
                 continue;
             };
-            narrow_to(&mut need, &sheet, window);
+            narrow_to(&mut need, &busy, window);
             spans.clear();
             need.free_spans(frame, &mut scratch, &mut spans);
             for &(from, to) in &spans {

@@ -30,18 +30,19 @@
 //! - days are spread by Europe/Paris date, whatever the experts' zones, so that all the
 //!   candidates for one instant compete in the same day.
 
+mod availability;
+mod busy;
 mod calendar;
-mod day;
+mod day_memo;
 mod directory;
 mod eligibility;
 mod enumerate;
 mod expert;
 mod local_day;
-mod memo;
+mod obstacles;
 mod plan;
 mod query;
 mod recheck;
-mod rough;
 mod rule_index;
 mod search;
 mod settings;

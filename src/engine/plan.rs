@@ -6,9 +6,10 @@ use std::ops::Range;
 use chrono::{DateTime, Datelike as _, Days, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
-use super::calendar::{Busy, Calendar, Reach, Sheet};
+use super::busy::{BusySpan, BusyTimes, Reach};
+use super::calendar::Calendar;
 use super::local_day::{LocalDay, local_date, week_span};
-use super::day::Need;
+use super::availability::ExpertRequest;
 use super::expert::Schedule;
 use super::query::Query;
 use super::travel::{Anchor, Unit};
@@ -51,7 +52,7 @@ pub(crate) struct Member<'a> {
     /// Where the member's day windows start in the plan's list, once built.
     pub(super) windows: Option<usize>,
     /// Where the calendar in seconds lies, once [`Plan::prepare`]d.
-    sheet: Option<Stored>,
+    busy: Option<Stored>,
     week: Option<(i64, u32)>,
 }
 
@@ -90,8 +91,8 @@ pub(crate) struct Plan<'a> {
     weeks: Vec<Option<(i64, i64)>>,
     dates: Vec<NaiveDate>,
     weekdays: Vec<Weekday>,
-    absences: Vec<Busy>,
-    appointments: Vec<Busy>,
+    absences: Vec<BusySpan>,
+    appointments: Vec<BusySpan>,
     /// Per zone, the instants of each plan day, once needed.
     pub(super) day_spans: Vec<Vec<(i64, i64)>>,
     /// Per member with windows, one per plan day.
@@ -149,7 +150,7 @@ impl<'a> Plan<'a> {
                     i64::from(place.travel_minutes_floor(&base, settings)) * 60
                 }),
                 windows: None,
-                sheet: None,
+                busy: None,
                 week: None,
             });
         }
@@ -254,8 +255,8 @@ impl<'a> Plan<'a> {
     /// already did.
     pub fn prepare(&mut self, m: usize) {
         let member = &mut self.members[m];
-        if member.sheet.is_none() {
-            member.sheet = Some(if member.calendar.sheet().is_some() {
+        if member.busy.is_none() {
+            member.busy = Some(if member.calendar.busy_times().is_some() {
                 Stored::Own
             } else {
                 let (absences, appointments) = (self.absences.len(), self.appointments.len());
@@ -268,11 +269,11 @@ impl<'a> Plan<'a> {
     }
 
     /// The calendar of member `m` in seconds, once [`Plan::prepare`]d.
-    pub(super) fn sheet(&self, m: usize) -> Sheet<'_> {
+    pub(super) fn busy_times(&self, m: usize) -> BusyTimes<'_> {
         let member = &self.members[m];
-        match member.sheet.expect("member prepared") {
-            Stored::Own => member.calendar.own_sheet(),
-            Stored::Plan(absences, appointments, reach) => Sheet {
+        match member.busy.expect("member prepared") {
+            Stored::Own => member.calendar.own_busy_times(),
+            Stored::Plan(absences, appointments, reach) => BusyTimes {
                 absences: &self.absences[absences..absences + member.calendar.absences.len()],
                 appointments: &self.appointments
                     [appointments..appointments + member.calendar.appointments.len()],
@@ -282,11 +283,11 @@ impl<'a> Plan<'a> {
     }
 
     /// What is asked of member `m`, once [`Plan::prepare`]d.
-    pub fn need(&self, m: usize) -> Need<'_> {
+    pub fn need(&self, m: usize) -> ExpertRequest<'_> {
         let member = &self.members[m];
-        Need {
+        ExpertRequest {
             profile: member.profile,
-            sheet: self.sheet(m),
+            busy: self.busy_times(m),
             place: self.anchor,
             base_travel: self.base_travel(m),
             duration: member.duration,
@@ -321,7 +322,7 @@ impl<'a> Plan<'a> {
             }
         }
         self.prepare(m);
-        let booked = self.sheet(m).appointments;
+        let booked = self.busy_times(m).appointments;
         let first = booked.partition_point(|b| b.start < from);
         let count = booked[first..].partition_point(|b| b.start < to);
         let count = u32::try_from(count).unwrap_or(u32::MAX);

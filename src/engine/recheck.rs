@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::calendar::{Calendar, Sheet};
+use super::busy::BusyTimes;
+use super::calendar::Calendar;
 use super::local_day::{LocalDay, PLUS_INF, local_date};
-use super::day::{Need, Scratch, base_travel, first_free};
+use super::availability::{ExpertRequest, Scratch, base_travel, first_free};
 use super::plan::ceil_secs;
 use super::travel::Anchor;
 use super::eligibility::Blocker;
@@ -43,19 +44,19 @@ pub fn check_slot(
         return Err(Blocker::FullyBooked);
     }
     let (mut absences, mut appointments) = (Vec::new(), Vec::new());
-    let sheet = if let Some(sheet) = calendar.sheet() {
-        sheet
+    let busy = if let Some(busy) = calendar.busy_times() {
+        busy
     } else {
         let reach = calendar.convert(&mut absences, &mut appointments);
-        Sheet {
+        BusyTimes {
             absences: &absences,
             appointments: &appointments,
             reach,
         }
     };
-    let need = Need {
+    let need = ExpertRequest {
         profile,
-        sheet,
+        busy,
         place: place.map(Anchor::new),
         base_travel: base_travel(profile, place, settings),
         duration,

@@ -6,8 +6,8 @@
 //! walking the sorted lists side by side with the days, replaces several binary searches
 //! per expert-day over scattered memory with one sequential read per expert.
 
-use super::calendar::Sheet;
-use super::day::Need;
+use super::busy::BusyTimes;
+use super::availability::ExpertRequest;
 use super::plan::Plan;
 
 /// Per plan day, the ranges `[a0, a1)` of absences and `[p0, p1)` of appointments to
@@ -17,13 +17,13 @@ pub(crate) type Window = [usize; 4];
 /// Appends to `out` the window of each day of `days` (its instants `[from, to)`, in
 /// order) for a slot of `duration` seconds and a buffer of `buffer` seconds.
 pub(crate) fn fill(
-    sheet: &Sheet,
+    busy: &BusyTimes,
     days: &[(i64, i64)],
     duration: i64,
     buffer: i64,
     out: &mut Vec<Window>,
 ) {
-    let (absences, appointments) = (sheet.absences, sheet.appointments);
+    let (absences, appointments) = (busy.absences, busy.appointments);
     let (mut a0, mut a1, mut p0, mut p1) = (0, 0, 0, 0);
     let mut previous = i64::MIN;
     for &(from, to) in days {
@@ -32,8 +32,8 @@ pub(crate) fn fill(
             (a0, a1, p0, p1) = (0, 0, 0, 0);
         }
         previous = from;
-        let (a_lo, a_hi) = (from.saturating_sub(sheet.reach.absence), to + duration);
-        let p_lo = from.saturating_sub(buffer + sheet.reach.appointment);
+        let (a_lo, a_hi) = (from.saturating_sub(busy.reach.absence), to + duration);
+        let p_lo = from.saturating_sub(buffer + busy.reach.appointment);
         let p_hi = to + duration + buffer;
         while a0 < absences.len() && absences[a0].start < a_lo {
             a0 += 1;
@@ -60,26 +60,26 @@ impl Plan<'_> {
     }
 }
 
-/// Points `need` at the entries of `sheet` (its member's whole calendar) in `window`: a
+/// Points `need` at the entries of `busy` (its member's whole calendar) in `window`: a
 /// day's need, without building one per day.
-pub(crate) fn narrow_to<'a>(need: &mut Need<'a>, sheet: &Sheet<'a>, [a0, a1, p0, p1]: Window) {
-    need.sheet.absences = &sheet.absences[a0..a1];
-    need.sheet.appointments = &sheet.appointments[p0..p1];
+pub(crate) fn narrow_to<'a>(need: &mut ExpertRequest<'a>, busy: &BusyTimes<'a>, [a0, a1, p0, p1]: Window) {
+    need.busy.absences = &busy.absences[a0..a1];
+    need.busy.appointments = &busy.appointments[p0..p1];
 }
 
 /// `need` with only the calendar entries of `window`.
-pub(crate) fn narrow(mut need: Need<'_>, window: Window) -> Need<'_> {
-    let sheet = need.sheet;
-    narrow_to(&mut need, &sheet, window);
+pub(crate) fn narrow(mut need: ExpertRequest<'_>, window: Window) -> ExpertRequest<'_> {
+    let busy = need.busy;
+    narrow_to(&mut need, &busy, window);
     need
 }
 
 /// The window of one day (its instants `[from, to)`), as [`fill`] gives it, by binary
 /// search: for the few expert-days a search computes in full.
-fn one(sheet: &Sheet, (from, to): (i64, i64), duration: i64, buffer: i64) -> Window {
-    let (absences, appointments) = (sheet.absences, sheet.appointments);
-    let (a_lo, a_hi) = (from.saturating_sub(sheet.reach.absence), to + duration);
-    let p_lo = from.saturating_sub(buffer + sheet.reach.appointment);
+fn one(busy: &BusyTimes, (from, to): (i64, i64), duration: i64, buffer: i64) -> Window {
+    let (absences, appointments) = (busy.absences, busy.appointments);
+    let (a_lo, a_hi) = (from.saturating_sub(busy.reach.absence), to + duration);
+    let p_lo = from.saturating_sub(buffer + busy.reach.appointment);
     let p_hi = to + duration + buffer;
     let a0 = absences.partition_point(|a| a.start < a_lo);
     let a1 = a0 + absences[a0..].partition_point(|a| a.start < a_hi);
@@ -92,7 +92,7 @@ impl Plan<'_> {
     /// What is asked of member `m` on plan day `day`: [`Plan::need`] with only the
     /// calendar entries that can matter on that day. Uses the windows of every day when
     /// [`Plan::day_needs`] built them, else finds this day's alone.
-    pub fn day_need(&mut self, m: usize, day: usize) -> Need<'_> {
+    pub fn day_need(&mut self, m: usize, day: usize) -> ExpertRequest<'_> {
         self.prepare(m);
         let window = if let Some(base) = self.members[m].windows {
             self.windows[base + day]
@@ -101,7 +101,7 @@ impl Plan<'_> {
             let buffer = i64::from(member.profile.buffer_minutes) * 60;
             let span = self.zone_frame(member.zone, day).span();
             let member = &self.members[m];
-            one(&self.sheet(m), span, member.duration, buffer)
+            one(&self.busy_times(m), span, member.duration, buffer)
         };
         narrow(self.need(m), window)
     }
@@ -130,9 +130,9 @@ impl Plan<'_> {
         let base = windows.len();
         let member = &self.members[m];
         let buffer = i64::from(member.profile.buffer_minutes) * 60;
-        let sheet = self.sheet(m);
+        let busy = self.busy_times(m);
         fill(
-            &sheet,
+            &busy,
             &self.day_spans[zone],
             member.duration,
             buffer,

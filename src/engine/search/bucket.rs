@@ -6,7 +6,7 @@ use std::collections::BinaryHeap;
 use chrono::{Days, NaiveDate};
 
 use crate::engine::local_day::{LocalDay, Pick, local_date};
-use crate::engine::day::Visit;
+use crate::engine::availability::Visit;
 use crate::engine::plan::Member;
 
 /// A candidate, ordered as slots are ranked (a bound before a real start on a tie).

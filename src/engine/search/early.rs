@@ -3,15 +3,15 @@
 //! distance.
 //!
 //! Every member's days are walked when the first on-site bucket starts, each member in one
-//! sweep over its calendar (see [`Need::first_rough_days`]): the member's profile and
+//! sweep over its calendar (see [`ExpertRequest::first_starts_without_trips`]): the member's profile and
 //! calendar are then read once, while they are in cache, instead of once per bucket, and
 //! each bucket then reads its day's bounds from one contiguous run.
 //!
-//! [`Need::first_rough_days`]: crate::engine::day::Need
+//! [`ExpertRequest::first_starts_without_trips`]: crate::engine::availability::ExpertRequest
 
 use crate::engine::local_day::{LocalDay, PLUS_INF};
-use crate::engine::day::Need;
-use crate::engine::memo::{DayMemo, MemoKey};
+use crate::engine::availability::ExpertRequest;
+use crate::engine::day_memo::{DayMemo, MemoKey};
 use crate::engine::plan::Plan;
 
 /// Per plan day and member, the first rough start ([`PLUS_INF`] when none), day by day
@@ -62,7 +62,7 @@ impl Early {
                 let member = &plan.members[m];
                 let (window, base) = ((member.lo, member.hi), member.base_floor);
                 for (day, (frame, out)) in frames.iter().zip(own.iter_mut()).enumerate() {
-                    *out = memo.first_rough(offset + day, frame, window, base, plan.grid);
+                    *out = memo.first_start_without_trips(offset + day, frame, window, base, plan.grid);
                 }
                 #[cfg(debug_assertions)]
                 {
@@ -85,7 +85,7 @@ impl Early {
 /// the memo's, the trip from the base counts by its lower bound.
 fn walk(plan: &mut Plan, m: usize, frames: &[LocalDay], starts: &mut [i64]) {
     plan.prepare(m);
-    let need = Need {
+    let need = ExpertRequest {
         base_travel: plan.members[m].base_floor,
         ..plan.need(m)
     };
@@ -93,7 +93,7 @@ fn walk(plan: &mut Plan, m: usize, frames: &[LocalDay], starts: &mut [i64]) {
         need.base_travel <= plan.base_travel(m),
         "the floor is a lower bound"
     );
-    need.first_rough_days(frames, plan.weekdays(), plan.grid, starts);
+    need.first_starts_without_trips(frames, plan.weekdays(), plan.grid, starts);
 }
 
 /// The memo of member `m`'s calendar for the plan's schedule and dates, made now if the
@@ -111,7 +111,7 @@ fn memo<'a>(plan: &mut Plan<'a>, m: usize, frames: &[LocalDay]) -> Option<(&'a D
     let memo = if let Some(memo) = slot.get() {
         memo
     } else {
-        calendar.sheet()?;
+        calendar.busy_times()?;
         plan.prepare(m);
         let need = plan.need(m);
         slot.get_or_init(|| DayMemo::build(key, &need, frames, plan.date(0)))

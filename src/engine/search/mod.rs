@@ -23,7 +23,7 @@ mod early;
 use std::cmp::Reverse;
 
 use super::local_day::{LocalDay, PLUS_INF, instant};
-use super::day::{Scratch, first_free, travel_after};
+use super::availability::{Scratch, first_free, travel_after};
 use super::plan::Plan;
 use super::slot::Slot;
 use crate::domain::appointment::Mode;
