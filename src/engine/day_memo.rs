@@ -43,26 +43,26 @@ pub(crate) struct DayMemo {
 }
 
 impl DayMemo {
-    /// The memo of `need`'s calendar for the dates of `frames` (consecutive, in order,
-    /// from `first_date`); the request parts of `need` (window, place) are ignored.
+    /// The memo of `request`'s calendar for the dates of `frames` (consecutive, in order,
+    /// from `first_date`); the request parts of `request` (window, place) are ignored.
     ///
     /// One sweep over the calendar, like [`ExpertRequest::first_starts_without_trips`], so
     /// that no day sorts or searches anything.
     pub fn build(
         key: MemoKey,
-        need: &ExpertRequest,
+        request: &ExpertRequest,
         frames: &[LocalDay],
         first_date: NaiveDate,
     ) -> Self {
-        let (d, buffer) = (need.duration, i64::from(need.profile.buffer_minutes) * 60);
-        let max_per_day = need.profile.max_appointments_per_day.map(usize::from);
+        let (d, buffer) = (request.duration, i64::from(request.profile.buffer_minutes) * 60);
+        let max_per_day = request.profile.max_appointments_per_day.map(usize::from);
         let mut spans = Vec::new();
         // Two pairs per day, then room for a few spans each.
         let mut days = Vec::with_capacity(6 * frames.len());
-        let mut sweep = DaySweep::new(need.busy, buffer);
+        let mut sweep = DaySweep::new(request.busy, buffer);
         for frame in frames {
             let first = i64::try_from(spans.len()).unwrap_or(i64::MAX);
-            let ranges = need
+            let ranges = request
                 .profile
                 .weekly_hours
                 .day(chrono::Datelike::weekday(&frame.date()));
@@ -77,7 +77,7 @@ impl DayMemo {
                 }
             }
             #[cfg(debug_assertions)]
-            check_day(need, frame, &spans[usize::try_from(first).unwrap_or(0)..]);
+            check_day(request, frame, &spans[usize::try_from(first).unwrap_or(0)..]);
             let first_start = ranges
                 .first()
                 .map_or(PLUS_INF, |range| frame.at(range.start(), Pick::Earliest));
@@ -170,7 +170,7 @@ impl fmt::Debug for Memos {
 /// Checks the memo's spans of one day against [`ExpertRequest::free_spans`] with no
 /// window and no place.
 #[cfg(debug_assertions)]
-fn check_day(need: &ExpertRequest, frame: &LocalDay, spans: &[(i64, i64)]) {
+fn check_day(request: &ExpertRequest, frame: &LocalDay, spans: &[(i64, i64)]) {
     let mut mine = spans.to_vec();
     super::spans::normalize(&mut mine);
     let open = ExpertRequest {
@@ -178,7 +178,7 @@ fn check_day(need: &ExpertRequest, frame: &LocalDay, spans: &[(i64, i64)]) {
         base_travel: None,
         lo: super::local_day::MINUS_INF,
         hi: PLUS_INF,
-        ..*need
+        ..*request
     };
     let mut theirs = Vec::new();
     open.free_spans(frame, &mut Scratch::default(), &mut theirs);

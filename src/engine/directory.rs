@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::rule_index::AcceptIndex;
 use super::calendar::Calendar;
 use super::local_day::DAY;
-use super::plan::Plan;
+use super::roster::Roster;
 use super::eligibility::{Blocker, Eligibility};
 use super::expert::{ExpertEntry, Schedule};
 use super::query::Query;
@@ -65,11 +65,6 @@ impl Directory {
     /// The expert at `index`; panics when out of range.
     pub fn expert(&self, index: usize) -> &ExpertEntry {
         &self.experts[index]
-    }
-
-    /// What searches read of the schedule of the expert at `index`.
-    pub(crate) fn schedule(&self, index: usize) -> &Schedule {
-        &self.schedules[index]
     }
 
     /// The index of the expert with this id.
@@ -198,11 +193,12 @@ impl Directory {
         {
             return Vec::new();
         }
-        let mut plan = Plan::new(self, query, eligible, calendar, now, settings);
+        let experts = (&self.experts[..], &self.schedules[..]);
+        let mut roster = Roster::new(experts, query, eligible, calendar, now, settings);
         let window = (query.to - query.from).num_seconds();
         let days = usize::try_from((window + DAY / 2) / DAY).unwrap_or(0);
         search::search(
-            &mut plan,
+            &mut roster,
             Mode::of(query.expertise_type),
             query.max_slots,
             days,
@@ -224,8 +220,9 @@ impl Directory {
         if query.on_site_place().is_none() && !query.expertise_type.is_remote() {
             return Vec::new();
         }
-        let mut plan = Plan::new(self, query, eligible, calendar, now, settings);
-        enumerate::enumerate(&mut plan)
+        let experts = (&self.experts[..], &self.schedules[..]);
+        let mut roster = Roster::new(experts, query, eligible, calendar, now, settings);
+        enumerate::enumerate(&mut roster)
     }
 
     /// Every eligible expert, by checking each one.

@@ -28,6 +28,11 @@ pub(crate) fn instant(secs: i64) -> DateTime<Utc> {
     })
 }
 
+/// Whole seconds at or after an instant.
+pub(crate) fn ceil_secs(at: DateTime<Utc>) -> i64 {
+    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
+}
+
 /// The UTC offset of `tz` at instant `secs`, in seconds.
 fn offset_at(tz: Tz, secs: i64) -> i64 {
     let utc = instant(secs).naive_utc();

@@ -4,9 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::busy::BusyTimes;
 use super::calendar::Calendar;
-use super::local_day::{LocalDay, PLUS_INF, local_date};
+use super::local_day::{LocalDay, PLUS_INF, ceil_secs, local_date};
 use super::availability::{ExpertRequest, Scratch, base_travel, first_free};
-use super::plan::ceil_secs;
 use super::travel::Anchor;
 use super::eligibility::Blocker;
 use super::settings::Settings;
@@ -54,7 +53,7 @@ pub fn check_slot(
             reach,
         }
     };
-    let need = ExpertRequest {
+    let request = ExpertRequest {
         profile,
         busy,
         place: place.map(Anchor::new),
@@ -67,9 +66,9 @@ pub fn check_slot(
     let tz = profile.time_zone.tz();
     let frame = LocalDay::new(tz, local_date(tz, at));
     let mut spans = Vec::new();
-    need.free_spans(&frame, &mut Scratch::default(), &mut spans);
+    request.free_spans(&frame, &mut Scratch::default(), &mut spans);
     if first_free(&frame, &spans, at, settings.grid_seconds()) == Some(at) {
-        Ok(need.travel_at(&frame, at))
+        Ok(request.travel_at(&frame, at))
     } else {
         Err(Blocker::FullyBooked)
     }

@@ -7,7 +7,7 @@ use chrono::{Days, NaiveDate};
 
 use crate::engine::local_day::{LocalDay, Pick, local_date};
 use crate::engine::availability::Visit;
-use crate::engine::plan::Member;
+use crate::engine::member::Member;
 
 /// A candidate, ordered as slots are ranked (a bound before a real start on a tie).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,10 +40,10 @@ pub(super) struct Bucket {
     pub to: i64,
     pub started: bool,
     pub heap: BinaryHeap<Reverse<Entry>>,
-    /// Lower bounds not yet queued (start, member, plan day), and their lowest start.
+    /// Lower bounds not yet queued (start, member, day), and their lowest start.
     pub reserve: Vec<(i64, usize, usize)>,
     pub reserve_min: i64,
-    /// The expert-days with a lower bound queued: member, plan day and weekly load
+    /// The expert-days with a lower bound queued: member, day and weekly load
     /// once needed.
     pub pending: Vec<(usize, usize, Option<u32>)>,
     pub computed: Vec<ExpertDay>,
@@ -55,7 +55,7 @@ pub(super) struct Bucket {
     pub stalled: BinaryHeap<Reverse<(u32, u32, usize)>>,
     /// No stalled expert-day has a start not taken yet before this instant.
     pub stalled_floor: i64,
-    /// The (zone, plan day) frames of the stalled expert-days, to align the floor.
+    /// The (zone, day) frames of the stalled expert-days, to align the floor.
     pub stalled_frames: Vec<(usize, usize)>,
 }
 

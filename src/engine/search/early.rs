@@ -12,9 +12,9 @@
 use crate::engine::local_day::{LocalDay, PLUS_INF};
 use crate::engine::availability::ExpertRequest;
 use crate::engine::day_memo::{DayMemo, MemoKey};
-use crate::engine::plan::Plan;
+use crate::engine::roster::Roster;
 
-/// Per plan day and member, the first rough start ([`PLUS_INF`] when none), day by day
+/// Per day and member, the first rough start ([`PLUS_INF`] when none), day by day
 /// so that a bucket reads its day's starts in one run.
 #[derive(Debug)]
 pub(super) struct Early {
@@ -37,19 +37,19 @@ impl Early {
         !self.starts.is_empty() || self.members == 0
     }
 
-    /// The first rough starts of every member on plan day `day`, once walked.
+    /// The first rough starts of every member on day `day`, once walked.
     pub fn day(&self, day: usize) -> &[i64] {
         &self.starts[day * self.members..(day + 1) * self.members]
     }
 
-    /// Walks every plan day of every member, each member in one sweep over its calendar;
-    /// `frames` are the plan's frames per zone and day.
+    /// Walks every day of every member, each member in one sweep over its calendar;
+    /// `frames` are the roster's frames per zone and day.
     ///
     /// A member whose calendar has a [`DayMemo`] for this schedule and these dates reads
-    /// its bounds from it; the first search to need a memo makes it (see
+    /// its bounds from it; the first search that needs a memo makes it (see
     /// [`crate::engine::memo`]).
-    pub fn walk_all(&mut self, plan: &mut Plan, frames: &[Vec<LocalDay>]) {
-        let (members, days) = (self.members, plan.days);
+    pub fn walk_all(&mut self, roster: &mut Roster, frames: &[Vec<LocalDay>]) {
+        let (members, days) = (self.members, roster.days);
         let mut starts = vec![PLUS_INF; members * days];
         if days == 0 {
             self.starts = starts;
@@ -57,21 +57,21 @@ impl Early {
         }
         let mut own = vec![PLUS_INF; days];
         for m in 0..members {
-            let frames = &frames[plan.members[m].zone];
-            if let Some((memo, offset)) = memo(plan, m, frames) {
-                let member = &plan.members[m];
+            let frames = &frames[roster.members[m].zone];
+            if let Some((memo, offset)) = memo(roster, m, frames) {
+                let member = &roster.members[m];
                 let (window, base) = ((member.lo, member.hi), member.base_floor);
                 for (day, (frame, out)) in frames.iter().zip(own.iter_mut()).enumerate() {
-                    *out = memo.first_start_without_trips(offset + day, frame, window, base, plan.grid);
+                    *out = memo.first_start_without_trips(offset + day, frame, window, base, roster.grid);
                 }
                 #[cfg(debug_assertions)]
                 {
                     let mut walked = vec![PLUS_INF; days];
-                    walk(plan, m, frames, &mut walked);
-                    assert_eq!(own, walked, "memo of member {m} from {}", plan.date(0));
+                    walk(roster, m, frames, &mut walked);
+                    assert_eq!(own, walked, "memo of member {m} from {}", roster.date(0));
                 }
             } else {
-                walk(plan, m, frames, &mut own);
+                walk(roster, m, frames, &mut own);
             }
             for (day, &start) in own.iter().enumerate() {
                 starts[day * members + m] = start;
@@ -81,41 +81,41 @@ impl Early {
     }
 }
 
-/// The first rough starts of member `m` on every plan day, by walking its calendar; like
+/// The first rough starts of member `m` on every day, by walking its calendar; like
 /// the memo's, the trip from the base counts by its lower bound.
-fn walk(plan: &mut Plan, m: usize, frames: &[LocalDay], starts: &mut [i64]) {
-    plan.prepare(m);
-    let need = ExpertRequest {
-        base_travel: plan.members[m].base_floor,
-        ..plan.need(m)
+fn walk(roster: &mut Roster, m: usize, frames: &[LocalDay], starts: &mut [i64]) {
+    roster.prepare(m);
+    let request = ExpertRequest {
+        base_travel: roster.members[m].base_floor,
+        ..roster.request(m)
     };
     debug_assert!(
-        need.base_travel <= plan.base_travel(m),
+        request.base_travel <= roster.base_travel(m),
         "the floor is a lower bound"
     );
-    need.first_starts_without_trips(frames, plan.weekdays(), plan.grid, starts);
+    request.first_starts_without_trips(frames, roster.weekdays(), roster.grid, starts);
 }
 
-/// The memo of member `m`'s calendar for the plan's schedule and dates, made now if the
-/// calendar has none yet, with the position of the plan's first date in it; `None` when
+/// The memo of member `m`'s calendar for the roster's schedule and dates, made now if the
+/// calendar has none yet, with the position of the roster's first date in it; `None` when
 /// the calendar's memo was made for another schedule or other dates (or its lists were
 /// changed in place).
-fn memo<'a>(plan: &mut Plan<'a>, m: usize, frames: &[LocalDay]) -> Option<(&'a DayMemo, usize)> {
-    let member = &plan.members[m];
+fn memo<'a>(roster: &mut Roster<'a>, m: usize, frames: &[LocalDay]) -> Option<(&'a DayMemo, usize)> {
+    let member = &roster.members[m];
     let calendar = member.calendar;
     let key = MemoKey {
         duration: member.duration,
         schedule: member.schedule.fingerprint,
     };
-    let slot = calendar.memos().slot(plan.expertise_type);
+    let slot = calendar.memos().slot(roster.expertise_type);
     let memo = if let Some(memo) = slot.get() {
         memo
     } else {
         calendar.busy_times()?;
-        plan.prepare(m);
-        let need = plan.need(m);
-        slot.get_or_init(|| DayMemo::build(key, &need, frames, plan.date(0)))
+        roster.prepare(m);
+        let request = roster.request(m);
+        slot.get_or_init(|| DayMemo::build(key, &request, frames, roster.date(0)))
     };
-    let offset = memo.offset(key, plan.date(0), plan.days)?;
+    let offset = memo.offset(key, roster.date(0), roster.days)?;
     Some((memo, offset))
 }

@@ -24,7 +24,7 @@ use std::cmp::Reverse;
 
 use super::local_day::{LocalDay, PLUS_INF, instant};
 use super::availability::{Scratch, first_free, travel_after};
-use super::plan::Plan;
+use super::roster::Roster;
 use super::slot::Slot;
 use crate::domain::appointment::Mode;
 use bucket::{Bucket, Entry, ExpertDay, buckets, lower_bound};
@@ -51,12 +51,12 @@ pub(crate) enum Collisions {
 
 /// The search state over all buckets.
 struct Searcher<'p, 'a> {
-    plan: &'p mut Plan<'a>,
+    roster: &'p mut Roster<'a>,
     collisions: Collisions,
     buckets: Vec<Bucket>,
     scratch: Scratch,
     chosen: Vec<Chosen>,
-    /// The frames of the plan, per zone and plan day.
+    /// The frames of the roster, per zone and day.
     frames: Vec<Vec<LocalDay>>,
     /// On site, the first rough start of each expert-day, once walked.
     early: Early,
@@ -65,27 +65,27 @@ struct Searcher<'p, 'a> {
 /// Runs the result policy: at most `max_slots` slots, sorted by start, spread over days
 /// (`spread_days` is the number of days of the window).
 pub(crate) fn search(
-    plan: &mut Plan,
+    roster: &mut Roster,
     mode: Mode,
     max_slots: usize,
     spread_days: usize,
     collisions: Collisions,
 ) -> Vec<Slot> {
     let per_day = max_slots.div_ceil(spread_days.max(1));
-    let buckets = buckets(plan.bounds);
+    let buckets = buckets(roster.bounds);
     let count = buckets.len();
-    let frames = (0..plan.zone_count())
+    let frames = (0..roster.zone_count())
         .map(|zone| {
-            (0..plan.days)
-                .map(|day| plan.zone_frame(zone, day))
+            (0..roster.days)
+                .map(|day| roster.zone_frame(zone, day))
                 .collect()
         })
         .collect();
-    let on_site = plan.place.is_some();
-    let early = Early::new(if on_site { plan.members.len() } else { 0 });
+    let on_site = roster.place.is_some();
+    let early = Early::new(if on_site { roster.members.len() } else { 0 });
     let mut searcher = Searcher {
         buckets,
-        plan,
+        roster,
         collisions,
         scratch: Scratch::default(),
         chosen: Vec::with_capacity(max_slots),
@@ -108,7 +108,7 @@ pub(crate) fn search(
             break;
         }
     }
-    let members = &searcher.plan.members;
+    let members = &searcher.roster.members;
     let mut slots: Vec<Slot> = searcher
         .chosen
         .iter()
@@ -129,16 +129,16 @@ impl Searcher<'_, '_> {
     /// the start of its working hours; on site, its first rough start (see [`Early`]).
     fn start_bucket(&mut self, b: usize) {
         let (from, to) = (self.buckets[b].from, self.buckets[b].to);
-        let days: Vec<_> = (0..self.plan.zone_count())
-            .map(|zone| self.plan.zone_days(zone, from, to - 1))
+        let days: Vec<_> = (0..self.roster.zone_count())
+            .map(|zone| self.roster.zone_days(zone, from, to - 1))
             .collect();
-        let on_site = self.plan.place.is_some();
-        let mut reserve = Vec::with_capacity(self.plan.members.len());
+        let on_site = self.roster.place.is_some();
+        let mut reserve = Vec::with_capacity(self.roster.members.len());
         if on_site {
             if !self.early.walked() {
-                self.early.walk_all(self.plan, &self.frames);
+                self.early.walk_all(self.roster, &self.frames);
             }
-            let members = &self.plan.members;
+            let members = &self.roster.members;
             for (zone, days) in days.iter().enumerate() {
                 for day in days.clone() {
                     // The rough start already keeps to the working hours, the window and
@@ -152,10 +152,10 @@ impl Searcher<'_, '_> {
                 }
             }
         } else {
-            for (m, member) in self.plan.members.iter().enumerate() {
+            for (m, member) in self.roster.members.iter().enumerate() {
                 for day in days[member.zone].clone() {
                     let frame = &self.frames[member.zone][day];
-                    let weekday = self.plan.weekday(day).num_days_from_monday() as usize;
+                    let weekday = self.roster.weekday(day).num_days_from_monday() as usize;
                     if let Some(start) = lower_bound(member, frame, weekday, (from, to)) {
                         reserve.push((start, m, day));
                     }
@@ -174,7 +174,7 @@ impl Searcher<'_, '_> {
     /// start and ties are common.
     fn refill(&mut self, b: usize) {
         let threshold = self.buckets[b].reserve_min;
-        let on_site = self.plan.place.is_some();
+        let on_site = self.roster.place.is_some();
         let mut reserve = std::mem::take(&mut self.buckets[b].reserve);
         let mut rest_min = PLUS_INF;
         let mut i = 0;
@@ -188,8 +188,8 @@ impl Searcher<'_, '_> {
             reserve.swap_remove(i);
             // The load is only a tie-break: on site it waits until the entry reaches the
             // head (0 ranks it no later than its real self meanwhile).
-            let load = (!on_site).then(|| self.plan.load(m, day));
-            let expert = self.plan.members[m].expert;
+            let load = (!on_site).then(|| self.roster.load(m, day));
+            let expert = self.roster.members[m].expert;
             let bucket = &mut self.buckets[b];
             bucket.heap.push(Reverse(Entry {
                 start,
@@ -206,7 +206,7 @@ impl Searcher<'_, '_> {
         bucket.reserve_min = rest_min;
     }
 
-    /// Computes the free spans of member `m` on plan day `day` within bucket `b`, then
+    /// Computes the free spans of member `m` on day `day` within bucket `b`, then
     /// queues its first free start at or after `from` and returns it.
     fn compute(
         &mut self,
@@ -214,12 +214,12 @@ impl Searcher<'_, '_> {
         (m, day, load): (usize, usize, Option<u32>),
         from: i64,
     ) -> Option<i64> {
-        let frame = self.plan.frame(m, day);
-        self.plan.prepare(m);
-        let need = self.plan.day_need(m, day);
+        let frame = self.roster.frame(m, day);
+        self.roster.prepare(m);
+        let request = self.roster.day_request(m, day);
         let bucket = &mut self.buckets[b];
         let first = bucket.spans.len();
-        need.free_spans(&frame, &mut self.scratch, &mut bucket.spans);
+        request.free_spans(&frame, &mut self.scratch, &mut bucket.spans);
         // Keep the part inside the bucket.
         let (lo, hi) = (bucket.from, bucket.to - 1);
         let mut kept = first;
@@ -248,13 +248,13 @@ impl Searcher<'_, '_> {
     /// returns it.
     fn requeue(&mut self, b: usize, id: usize, from: i64) -> Option<i64> {
         let computed = self.buckets[b].computed[id];
-        let frame = self.plan.frame(computed.member, computed.day);
+        let frame = self.roster.frame(computed.member, computed.day);
         let bucket = &mut self.buckets[b];
         let spans = &bucket.spans[computed.spans.0..computed.spans.1];
-        let start = first_free(&frame, spans, from, self.plan.grid)?;
-        let member = &self.plan.members[computed.member];
+        let start = first_free(&frame, spans, from, self.roster.grid)?;
+        let member = &self.roster.members[computed.member];
         let visits = &bucket.visits[computed.visits.0..computed.visits.1];
-        let base_travel = self.plan.base_travel(computed.member);
+        let base_travel = self.roster.base_travel(computed.member);
         bucket.heap.push(Reverse(Entry {
             start,
             travel: travel_after(visits, base_travel, start),
@@ -276,7 +276,7 @@ impl Searcher<'_, '_> {
     /// rank before the head (see [`Searcher::unstall`]).
     fn stall(&mut self, b: usize, entry: Entry, taken: i64) {
         let ExpertDay { member, day, .. } = self.buckets[b].computed[entry.id];
-        let frame = (self.plan.members[member].zone, day);
+        let frame = (self.roster.members[member].zone, day);
         let bucket = &mut self.buckets[b];
         bucket
             .stalled
@@ -305,7 +305,7 @@ impl Searcher<'_, '_> {
             .iter()
             .map(|&(zone, day)| {
                 self.frames[zone][day]
-                    .next_aligned(taken + 1, self.plan.grid)
+                    .next_aligned(taken + 1, self.roster.grid)
                     .unwrap_or(PLUS_INF)
             })
             .min()
@@ -364,14 +364,14 @@ impl Searcher<'_, '_> {
                 member, day, load, ..
             } = self.buckets[b].computed[entry.id];
             if load.is_none() {
-                let load = self.plan.load(member, day);
+                let load = self.roster.load(member, day);
                 self.buckets[b].computed[entry.id].load = Some(load);
                 self.buckets[b].heap.push(Reverse(Entry { load, ..entry }));
                 continue;
             }
             let (start, end) = (
                 entry.start,
-                entry.start + self.plan.members[member].duration,
+                entry.start + self.roster.members[member].duration,
             );
             if self.chosen.iter().any(|c| c.start == start) {
                 match self.collisions {

@@ -1,73 +1,26 @@
-//! What a search or an enumeration needs of each eligible expert, prepared once.
+//! The eligible experts of one request, prepared once for a search or an enumeration.
 
-use std::cell::OnceCell;
 use std::ops::Range;
 
 use chrono::{DateTime, Datelike as _, Days, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 
-use super::busy::{BusySpan, BusyTimes, Reach};
-use super::calendar::Calendar;
-use super::local_day::{LocalDay, local_date, week_span};
 use super::availability::ExpertRequest;
-use super::expert::Schedule;
+use super::busy::{BusySpan, BusyTimes};
+use super::calendar::Calendar;
+use super::entry_ranges::{EntryRanges, fill, narrow, one_day};
+use super::expert::{ExpertEntry, Schedule};
+use super::local_day::{LocalDay, local_date, week_span};
+use super::member::{Member, Stored, members};
 use super::query::Query;
-use super::travel::{Anchor, Unit};
-use super::window::Window;
-use super::directory::Directory;
 use super::settings::Settings;
-use crate::domain::expert::ExpertProfile;
+use super::travel::Anchor;
 use crate::domain::{ExpertiseType, GeoPoint};
 
-/// Whole seconds at or after an instant.
-pub(crate) fn ceil_secs(at: DateTime<Utc>) -> i64 {
-    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
-}
-
-/// One eligible expert with a non-empty window.
+/// The eligible experts of one request with their time zones and days: what a search or
+/// an enumeration reads of them, prepared once and on demand.
 #[derive(Debug)]
-pub(crate) struct Member<'a> {
-    /// Index in the directory.
-    pub expert: usize,
-    /// The expert's profile.
-    pub profile: &'a ExpertProfile,
-    /// The expert's calendar.
-    pub calendar: &'a Calendar,
-    /// What searches read of the expert's schedule (hours, base, fingerprint).
-    pub schedule: &'a Schedule,
-    /// Index of the expert's time zone in the plan.
-    pub zone: usize,
-    /// Slot length in seconds.
-    pub duration: i64,
-    /// Earliest start allowed.
-    pub lo: i64,
-    /// Latest start allowed.
-    pub hi: i64,
-    /// Travel from the base to the place, in seconds (on site, with a base), once
-    /// needed: see [`Plan::base_travel`].
-    base_travel: OnceCell<Option<i64>>,
-    /// A lower bound of `base_travel` found without trigonometry, for the bounds of the
-    /// first free starts.
-    pub base_floor: Option<i64>,
-    /// Where the member's day windows start in the plan's list, once built.
-    pub(super) windows: Option<usize>,
-    /// Where the calendar in seconds lies, once [`Plan::prepare`]d.
-    busy: Option<Stored>,
-    week: Option<(i64, u32)>,
-}
-
-/// Where a member's calendar in seconds lies.
-#[derive(Debug, Clone, Copy)]
-enum Stored {
-    /// In the calendar, as [`Calendar::new`] made it.
-    Own,
-    /// In the plan's lists, from these positions.
-    Plan(usize, usize, Reach),
-}
-
-/// The eligible experts of one request, their time zones and days.
-#[derive(Debug)]
-pub(crate) struct Plan<'a> {
+pub(crate) struct Roster<'a> {
     /// Travel estimation and grid.
     pub settings: &'a Settings,
     /// The expertise type asked for (it picks the calendars' memos).
@@ -93,16 +46,17 @@ pub(crate) struct Plan<'a> {
     weekdays: Vec<Weekday>,
     absences: Vec<BusySpan>,
     appointments: Vec<BusySpan>,
-    /// Per zone, the instants of each plan day, once needed.
-    pub(super) day_spans: Vec<Vec<(i64, i64)>>,
-    /// Per member with windows, one per plan day.
-    pub(super) windows: Vec<Window>,
+    /// Per zone, the instants of each day, once needed.
+    day_spans: Vec<Vec<(i64, i64)>>,
+    /// Per member with entry ranges, one per day.
+    entry_ranges: Vec<EntryRanges>,
 }
 
-impl<'a> Plan<'a> {
-    /// Prepares the members of `eligible` for `query`.
+impl<'a> Roster<'a> {
+    /// Prepares the members of `eligible` for `query`; `experts` and `schedules` are the
+    /// directory's, by index.
     pub fn new<'c: 'a, F>(
-        directory: &'a Directory,
+        experts: (&'a [ExpertEntry], &'a [Schedule]),
         query: &'a Query,
         eligible: &[usize],
         calendar: F,
@@ -112,63 +66,9 @@ impl<'a> Plan<'a> {
     where
         F: Fn(usize) -> &'c Calendar,
     {
-        let mut eligible = eligible.to_vec();
-        eligible.sort_unstable();
-        eligible.dedup();
         let place = query.on_site_place();
-        let anchor = place.map(Anchor::new);
-        let unit = place.map(Unit::new);
-        let (from, to) = (ceil_secs(query.from), query.to.timestamp());
-        let now = ceil_secs(now);
-        let mut zones: Vec<Tz> = Vec::new();
-        let mut members = Vec::with_capacity(eligible.len());
-        for expert in eligible.into_iter().filter(|&i| i < directory.len()) {
-            // The schedule holds what is read here; the profile is only read for the few
-            // expert-days computed in full.
-            let schedule = directory.schedule(expert);
-            let duration = schedule.duration(query.expertise_type);
-            let (lo, hi) = (from.max(now + schedule.notice), to - duration);
-            if lo > hi || schedule.hours.iter().all(Option::is_none) {
-                continue;
-            }
-            let tz = schedule.tz;
-            let zone = zones.iter().position(|&z| z == tz).unwrap_or_else(|| {
-                zones.push(tz);
-                zones.len() - 1
-            });
-            members.push(Member {
-                expert,
-                profile: &directory.expert(expert).profile,
-                calendar: calendar(expert),
-                schedule,
-                zone,
-                duration,
-                lo,
-                hi,
-                base_travel: OnceCell::new(),
-                base_floor: schedule.base_unit.zip(unit).map(|(base, place)| {
-                    i64::from(place.travel_minutes_floor(&base, settings)) * 60
-                }),
-                windows: None,
-                busy: None,
-                week: None,
-            });
-        }
-        // Dates from the earliest start to the latest, in whichever zone is furthest.
-        let mut first_date: Option<NaiveDate> = None;
-        let mut last_date: Option<NaiveDate> = None;
-        for (zone, &tz) in zones.iter().enumerate() {
-            let of_zone = members.iter().filter(|m| m.zone == zone);
-            let lo = of_zone.clone().map(|m| m.lo).min().unwrap_or(0);
-            let hi = of_zone.map(|m| m.hi).max().unwrap_or(0);
-            let (first, last) = (local_date(tz, lo), local_date(tz, hi));
-            first_date = Some(first_date.map_or(first, |d| d.min(first)));
-            last_date = Some(last_date.map_or(last, |d| d.max(last)));
-        }
-        let (first_date, days) = match (first_date, last_date) {
-            (Some(first), Some(last)) => (first, day_count(first, last)),
-            _ => (NaiveDate::MIN, 0),
-        };
+        let (members, zones) = members(experts, query, eligible, calendar, now, settings);
+        let (first_date, days) = date_range(&members, &zones);
         let bounds = (
             members.iter().map(|m| m.lo).min().unwrap_or(0),
             members.iter().map(|m| m.hi).max().unwrap_or(-1),
@@ -177,11 +77,11 @@ impl<'a> Plan<'a> {
             settings,
             expertise_type: query.expertise_type,
             place,
-            anchor,
+            anchor: place.map(Anchor::new),
             grid: settings.grid_seconds(),
             frames: vec![None; zones.len() * days],
             day_spans: vec![Vec::new(); zones.len()],
-            windows: Vec::new(),
+            entry_ranges: Vec::new(),
             weeks: vec![None; zones.len() * days],
             dates: (0..days)
                 .map(|d| first_date + Days::new(d as u64))
@@ -204,22 +104,22 @@ impl<'a> Plan<'a> {
         self.zones.len()
     }
 
-    /// The local date of plan day `day`.
+    /// The local date of day `day`.
     pub fn date(&self, day: usize) -> NaiveDate {
         self.dates[day]
     }
 
-    /// The weekday of plan day `day`.
+    /// The weekday of day `day`.
     pub fn weekday(&self, day: usize) -> Weekday {
         self.weekdays[day]
     }
 
-    /// The weekday of each plan day.
+    /// The weekday of each day.
     pub fn weekdays(&self) -> &[Weekday] {
         &self.weekdays
     }
 
-    /// The plan days whose local date in zone `zone` holds instants of `[from, to]`.
+    /// The days whose local date in zone `zone` holds instants of `[from, to]`.
     pub fn zone_days(&self, zone: usize, from: i64, to: i64) -> Range<usize> {
         let index = |at: i64| {
             let days = (local_date(self.zones[zone], at) - self.first_date).num_days();
@@ -230,12 +130,12 @@ impl<'a> Plan<'a> {
         first..end.max(first)
     }
 
-    /// The frame of plan day `day` in the time zone of member `m`.
+    /// The frame of day `day` in the time zone of member `m`.
     pub fn frame(&mut self, m: usize, day: usize) -> LocalDay {
         self.zone_frame(self.members[m].zone, day)
     }
 
-    /// The frame of plan day `day` in zone `zone`.
+    /// The frame of day `day` in zone `zone`.
     pub fn zone_frame(&mut self, zone: usize, day: usize) -> LocalDay {
         let slot = zone * self.days + day;
         if let Some(frame) = self.frames[slot] {
@@ -246,7 +146,7 @@ impl<'a> Plan<'a> {
         frame
     }
 
-    /// The frame of plan day `day` in zone `zone`, if [`Plan::zone_frame`] made it.
+    /// The frame of day `day` in zone `zone`, if [`Roster::zone_frame`] made it.
     pub fn made_frame(&self, zone: usize, day: usize) -> Option<&LocalDay> {
         self.frames[zone * self.days + day].as_ref()
     }
@@ -263,17 +163,17 @@ impl<'a> Plan<'a> {
                 let reach = member
                     .calendar
                     .convert(&mut self.absences, &mut self.appointments);
-                Stored::Plan(absences, appointments, reach)
+                Stored::Roster(absences, appointments, reach)
             });
         }
     }
 
-    /// The calendar of member `m` in seconds, once [`Plan::prepare`]d.
-    pub(super) fn busy_times(&self, m: usize) -> BusyTimes<'_> {
+    /// The calendar of member `m` in seconds, once [`Roster::prepare`]d.
+    pub fn busy_times(&self, m: usize) -> BusyTimes<'_> {
         let member = &self.members[m];
         match member.busy.expect("member prepared") {
             Stored::Own => member.calendar.own_busy_times(),
-            Stored::Plan(absences, appointments, reach) => BusyTimes {
+            Stored::Roster(absences, appointments, reach) => BusyTimes {
                 absences: &self.absences[absences..absences + member.calendar.absences.len()],
                 appointments: &self.appointments
                     [appointments..appointments + member.calendar.appointments.len()],
@@ -282,8 +182,8 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// What is asked of member `m`, once [`Plan::prepare`]d.
-    pub fn need(&self, m: usize) -> ExpertRequest<'_> {
+    /// What is asked of member `m`, once [`Roster::prepare`]d.
+    pub fn request(&self, m: usize) -> ExpertRequest<'_> {
         let member = &self.members[m];
         ExpertRequest {
             profile: member.profile,
@@ -308,7 +208,7 @@ impl<'a> Plan<'a> {
         })
     }
 
-    /// The confirmed appointments of member `m` in the local ISO week of plan day `day`.
+    /// The confirmed appointments of member `m` in the local ISO week of day `day`.
     pub fn load(&mut self, m: usize, day: usize) -> u32 {
         let zone = self.members[m].zone;
         let slot = zone * self.days + day;
@@ -328,6 +228,82 @@ impl<'a> Plan<'a> {
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         self.members[m].week = Some((from, count));
         count
+    }
+
+    /// The entry ranges of day `day` of member `m`, once [`Roster::sweep_entry_ranges`]
+    /// found them.
+    pub fn swept_entry_ranges(&self, m: usize, day: usize) -> Option<EntryRanges> {
+        self.members[m]
+            .entry_ranges
+            .map(|base| self.entry_ranges[base + day])
+    }
+
+    /// What is asked of member `m` on day `day`: [`Roster::request`] with only the
+    /// calendar entries that can matter on that day. Uses the entry ranges of every day
+    /// when they were swept, else finds this day's alone.
+    pub fn day_request(&mut self, m: usize, day: usize) -> ExpertRequest<'_> {
+        self.prepare(m);
+        let ranges = if let Some(base) = self.members[m].entry_ranges {
+            self.entry_ranges[base + day]
+        } else {
+            let member = &self.members[m];
+            let buffer = i64::from(member.profile.buffer_minutes) * 60;
+            let span = self.zone_frame(member.zone, day).span();
+            let member = &self.members[m];
+            one_day(&self.busy_times(m), span, member.duration, buffer)
+        };
+        narrow(self.request(m), ranges)
+    }
+
+    /// Finds the entry ranges of every day of member `m` in one sweep, for a caller about
+    /// to look at all its days (see [`Roster::day_request`]).
+    pub fn sweep_entry_ranges(&mut self, m: usize) {
+        self.prepare(m);
+        if self.members[m].entry_ranges.is_some() {
+            return;
+        }
+        let zone = self.members[m].zone;
+        if self.day_spans[zone].is_empty() {
+            let spans = (0..self.days).map(|day| self.zone_frame(zone, day).span());
+            self.day_spans[zone] = spans.collect();
+        }
+        let mut ranges = std::mem::take(&mut self.entry_ranges);
+        if ranges.capacity() == 0 {
+            // Enumerating: every member will have its entry ranges.
+            ranges.reserve(self.members.len() * self.days);
+        }
+        let base = ranges.len();
+        let member = &self.members[m];
+        let buffer = i64::from(member.profile.buffer_minutes) * 60;
+        let busy = self.busy_times(m);
+        fill(
+            &busy,
+            &self.day_spans[zone],
+            member.duration,
+            buffer,
+            &mut ranges,
+        );
+        self.entry_ranges = ranges;
+        self.members[m].entry_ranges = Some(base);
+    }
+}
+
+/// The first local date of any member's window and the number of dates up to the last,
+/// in whichever zone is furthest.
+fn date_range(members: &[Member], zones: &[Tz]) -> (NaiveDate, usize) {
+    let mut first_date: Option<NaiveDate> = None;
+    let mut last_date: Option<NaiveDate> = None;
+    for (zone, &tz) in zones.iter().enumerate() {
+        let of_zone = members.iter().filter(|m| m.zone == zone);
+        let lo = of_zone.clone().map(|m| m.lo).min().unwrap_or(0);
+        let hi = of_zone.map(|m| m.hi).max().unwrap_or(0);
+        let (first, last) = (local_date(tz, lo), local_date(tz, hi));
+        first_date = Some(first_date.map_or(first, |d| d.min(first)));
+        last_date = Some(last_date.map_or(last, |d| d.max(last)));
+    }
+    match (first_date, last_date) {
+        (Some(first), Some(last)) => (first, day_count(first, last)),
+        _ => (NaiveDate::MIN, 0),
     }
 }
 
