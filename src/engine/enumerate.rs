@@ -39,12 +39,12 @@ pub(crate) fn enumerate(roster: &mut Roster) -> Vec<(usize, DateTime<Utc>)> {
         let mut request = roster.request(m);
         let busy = request.busy;
         for day in days {
-            let (Some(frame), Some(window)) =
+            let (Some(frame), Some(ranges)) =
                 (roster.made_frame(key.0, day), roster.swept_entry_ranges(m, day))
             else {
                 continue;
             };
-            narrow_to(&mut request, &busy, window);
+            narrow_to(&mut request, &busy, ranges);
             spans.clear();
             request.free_spans(frame, &mut scratch, &mut spans);
             for &(from, to) in &spans {

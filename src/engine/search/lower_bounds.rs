@@ -1,29 +1,23 @@
 //! On site, the first start of each expert-day that is free but for the trips between
 //! visits: a lower bound of its real first free start, found without computing any
-//! distance.
-//!
-//! Every member's days are walked when the first on-site bucket starts, each member in one
-//! sweep over its calendar (see [`ExpertRequest::first_starts_without_trips`]): the member's profile and
-//! calendar are then read once, while they are in cache, instead of once per bucket, and
-//! each bucket then reads its day's bounds from one contiguous run.
-//!
-//! [`ExpertRequest::first_starts_without_trips`]: crate::engine::availability::ExpertRequest
+//! distance. Every member's days are done at once, when the first on-site queue starts,
+//! so that each member's profile and calendar are read once, while they are in cache.
 
 use crate::engine::local_day::{LocalDay, PLUS_INF};
 use crate::engine::availability::ExpertRequest;
 use crate::engine::day_memo::{DayMemo, MemoKey};
 use crate::engine::roster::Roster;
 
-/// Per day and member, the first rough start ([`PLUS_INF`] when none), day by day
-/// so that a bucket reads its day's starts in one run.
+/// Per day and member, the first start without trips ([`PLUS_INF`] when none), day by
+/// day so that a queue reads its day's starts in one run.
 #[derive(Debug)]
-pub(super) struct Early {
+pub(super) struct OnSiteBounds {
     members: usize,
-    /// Empty until [`Early::walk_all`].
+    /// Empty until [`OnSiteBounds::walk_all`].
     starts: Vec<i64>,
 }
 
-impl Early {
+impl OnSiteBounds {
     /// Nothing walked yet for `members` members.
     pub fn new(members: usize) -> Self {
         Self {
@@ -32,12 +26,12 @@ impl Early {
         }
     }
 
-    /// Whether [`Early::walk_all`] was done.
+    /// Whether [`OnSiteBounds::walk_all`] was done.
     pub fn walked(&self) -> bool {
         !self.starts.is_empty() || self.members == 0
     }
 
-    /// The first rough starts of every member on day `day`, once walked.
+    /// The first starts without trips of every member on day `day`, once walked.
     pub fn day(&self, day: usize) -> &[i64] {
         &self.starts[day * self.members..(day + 1) * self.members]
     }
@@ -47,7 +41,7 @@ impl Early {
     ///
     /// A member whose calendar has a [`DayMemo`] for this schedule and these dates reads
     /// its bounds from it; the first search that needs a memo makes it (see
-    /// [`crate::engine::memo`]).
+    /// `DayMemo::build`).
     pub fn walk_all(&mut self, roster: &mut Roster, frames: &[Vec<LocalDay>]) {
         let (members, days) = (self.members, roster.days);
         let mut starts = vec![PLUS_INF; members * days];
@@ -81,7 +75,7 @@ impl Early {
     }
 }
 
-/// The first rough starts of member `m` on every day, by walking its calendar; like
+/// The first starts without trips of member `m` on every day, by walking its calendar; like
 /// the memo's, the trip from the base counts by its lower bound.
 fn walk(roster: &mut Roster, m: usize, frames: &[LocalDay], starts: &mut [i64]) {
     roster.prepare(m);
