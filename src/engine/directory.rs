@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::rule_index::AcceptIndex;
+use super::rule_index::RuleIndex;
 use super::calendar::Calendar;
 use super::local_day::DAY;
 use super::roster::Roster;
@@ -27,7 +27,7 @@ pub struct Directory {
     positions: HashMap<String, usize>,
     zones: ZoneIndex,
     /// The place-independent rules as bit sets.
-    accept: AcceptIndex,
+    rules: RuleIndex,
     /// Per expert, what searches read of its schedule, in one compact place.
     schedules: Vec<Schedule>,
 }
@@ -42,12 +42,12 @@ impl Directory {
         }
         let zones = ZoneIndex::new(&experts);
         let schedules = experts.iter().map(|e| Schedule::of(&e.profile)).collect();
-        let accept = AcceptIndex::new(&experts);
+        let rules = RuleIndex::new(&experts);
         Self {
             experts,
             positions,
             zones,
-            accept,
+            rules,
             schedules,
         }
     }
@@ -76,15 +76,13 @@ impl Directory {
     /// skilled, accepting insurer, insured type and dwelling type, stake under their
     /// maximum, and on site the place in their zone).
     ///
-    /// On site, only the experts the zone index proposes are checked; the whole list is
-    /// scanned only to explain an empty answer.
-    ///
-    /// The rules but the zone are read from bit sets made with the directory
-    /// ([`AcceptIndex`]), so a profile is only read for a zone it does not list.
+    /// The rules but the zone are read from the [`RuleIndex`], and on site only the
+    /// experts the [`ZoneIndex`] proposes are checked; the whole list is scanned only to
+    /// explain an empty answer.
     pub fn eligible(&self, query: &Query) -> Eligibility {
-        let admitting = self.accept.admitting(query);
+        let admitting = self.rules.admitting(query);
         let passes = |i: usize| {
-            let passes = admitting.contains(i) && self.accept.takes_stake(i, query);
+            let passes = admitting.contains(i) && self.rules.takes_stake(i, query);
             debug_assert_eq!(
                 passes,
                 fails_before_zone(&self.experts[i].profile, query).is_none(),
@@ -96,7 +94,7 @@ impl Directory {
             (_, true) => {
                 let experts: Vec<usize> = admitting
                     .iter()
-                    .filter(|&i| self.accept.takes_stake(i, query))
+                    .filter(|&i| self.rules.takes_stake(i, query))
                     .collect();
                 debug_assert_eq!(experts, self.scan(query));
                 experts

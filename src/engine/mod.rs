@@ -30,28 +30,37 @@
 //! - days are spread by Europe/Paris date, whatever the experts' zones, so that all the
 //!   candidates for one instant compete in the same day.
 
-mod availability;
-mod busy;
-mod calendar;
-mod day_memo;
-mod directory;
-mod eligibility;
-mod entry_ranges;
-mod enumerate;
-mod expert;
-mod local_day;
-mod member;
-mod obstacles;
+// What is asked and what is offered.
 mod query;
-mod recheck;
-mod roster;
-mod rule_index;
-mod search;
 mod settings;
 mod slot;
+
+// Who may take a request.
+mod directory;
+mod eligibility;
+mod expert;
+mod rule_index;
+mod zone_index;
+
+// Time, calendars and distances.
+mod busy;
+mod calendar;
+mod local_day;
+mod obstacles;
 mod spans;
 mod travel;
-mod zone_index;
+
+// The free time of one expert.
+mod availability;
+mod day_memo;
+mod entry_ranges;
+mod recheck;
+
+// Many experts at once.
+mod enumerate;
+mod member;
+mod roster;
+mod search;
 
 pub use calendar::{Booked, Calendar, Interval};
 pub use directory::Directory;
