@@ -1,7 +1,7 @@
-//! The free starts of one expert on one local day, by interval arithmetic.
+//! What a request asks of one expert, and that expert's free starts on one local day.
 //!
-//! A start `s` is free when it is grid-aligned (checked by [`LocalDay::next_aligned`]) and
-//! lies in one of the closed spans [`ExpertRequest::free_spans`] computes: the working ranges shrunk by
+//! A start is free when it is grid-aligned ([`LocalDay::next_aligned`]) and lies in one of
+//! the closed spans [`ExpertRequest::free_spans`] computes: the working ranges shrunk by
 //! the duration, minus every start that would overlap an absence or a widened
 //! appointment, break a travel rule, or fall outside the window and notice.
 
@@ -57,8 +57,8 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    /// The on-site appointments of the day last given to [`ExpertRequest::free_spans`], with their
-    /// travel (empty when remote).
+    /// The on-site appointments of the day last given to [`ExpertRequest::free_spans`],
+    /// with their travel (empty when remote).
     pub fn visits(&self) -> &[Visit] {
         &self.visits
     }

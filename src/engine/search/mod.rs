@@ -116,8 +116,8 @@ pub(crate) fn search(
 }
 
 impl Searcher<'_, '_> {
-    /// Puts in the reserve of queue `b` one lower bound per expert-day in it: remote,
-    /// the start of its working hours; on site, its first start without trips (see [`OnSiteBounds`]).
+    /// Puts in the reserve of queue `b` one lower bound per expert-day in it: remote, the
+    /// start of its working hours; on site, its first start without trips.
     fn start_queue(&mut self, b: usize) {
         let (from, to) = (self.queues[b].from, self.queues[b].to);
         let days: Vec<_> = (0..self.roster.zone_count())
@@ -132,8 +132,8 @@ impl Searcher<'_, '_> {
             let members = &self.roster.members;
             for (zone, days) in days.iter().enumerate() {
                 for day in days.clone() {
-                    // The start without trips already keeps to the working hours, the window and
-                    // the notice.
+                    // That start already keeps to the working hours, the window and the
+                    // notice.
                     let starts = self.on_site_bounds.day(day).iter().enumerate();
                     for (m, &bound) in starts.filter(|&(m, _)| members[m].zone == zone) {
                         if bound.max(from) < to {
