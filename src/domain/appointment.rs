@@ -166,6 +166,9 @@ mod tests {
     #[test]
     fn visio_and_ead_are_remote_the_others_on_site() {
         let modes = ExpertiseType::ALL.map(Mode::of);
-        assert_eq!(modes, [Mode::Remote, Mode::Remote, Mode::OnSite, Mode::OnSite]);
+        assert_eq!(
+            modes,
+            [Mode::Remote, Mode::Remote, Mode::OnSite, Mode::OnSite]
+        );
     }
 }

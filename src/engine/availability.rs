@@ -7,10 +7,10 @@
 
 use chrono::{Datelike as _, Weekday};
 
-use super::settings::Settings;
 use super::busy::{BusyTimes, DaySweep, around, starting_in};
 use super::local_day::{LocalDay, MINUS_INF, PLUS_INF, Pick};
 use super::obstacles::DayObstacles;
+use super::settings::Settings;
 use super::spans::{normalize, subtract};
 use super::travel::{Anchor, travel_minutes};
 use crate::domain::GeoPoint;

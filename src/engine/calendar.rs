@@ -120,7 +120,11 @@ impl Calendar {
     }
 
     /// Appends the calendar in seconds to the two lists and measures its longest entries.
-    pub(crate) fn convert(&self, absences: &mut Vec<BusySpan>, appointments: &mut Vec<BusySpan>) -> Reach {
+    pub(crate) fn convert(
+        &self,
+        absences: &mut Vec<BusySpan>,
+        appointments: &mut Vec<BusySpan>,
+    ) -> Reach {
         convert(&self.absences, &self.appointments, absences, appointments)
     }
 }

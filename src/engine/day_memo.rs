@@ -54,7 +54,10 @@ impl DayMemo {
         frames: &[LocalDay],
         first_date: NaiveDate,
     ) -> Self {
-        let (d, buffer) = (request.duration, i64::from(request.profile.buffer_minutes) * 60);
+        let (d, buffer) = (
+            request.duration,
+            i64::from(request.profile.buffer_minutes) * 60,
+        );
         let max_per_day = request.profile.max_appointments_per_day.map(usize::from);
         let mut spans = Vec::new();
         // Two pairs per day, then room for a few spans each.
@@ -77,7 +80,11 @@ impl DayMemo {
                 }
             }
             #[cfg(debug_assertions)]
-            check_day(request, frame, &spans[usize::try_from(first).unwrap_or(0)..]);
+            check_day(
+                request,
+                frame,
+                &spans[usize::try_from(first).unwrap_or(0)..],
+            );
             let first_start = ranges
                 .first()
                 .map_or(PLUS_INF, |range| frame.at(range.start(), Pick::Earliest));

@@ -4,19 +4,19 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::rule_index::RuleIndex;
 use super::calendar::Calendar;
-use super::local_day::DAY;
-use super::roster::Roster;
 use super::eligibility::{Blocker, Eligibility};
-use super::expert::{ExpertEntry, Schedule};
-use super::query::Query;
 use super::eligibility::{fails_at, fails_before_zone, in_zone_unlisted};
+use super::expert::{ExpertEntry, Schedule};
+use super::local_day::DAY;
+use super::query::Query;
+use super::roster::Roster;
+use super::rule_index::RuleIndex;
 use super::search::Collisions;
-use super::zone_index::ZoneIndex;
-use super::travel::Anchor;
 use super::settings::Settings;
 use super::slot::Slot;
+use super::travel::Anchor;
+use super::zone_index::ZoneIndex;
 use super::{enumerate, search};
 use crate::domain::appointment::Mode;
 

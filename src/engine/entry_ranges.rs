@@ -5,8 +5,8 @@
 //! for every day at once, walking the sorted lists beside the days, reads each expert's
 //! calendar once in order instead of binary-searching it per day.
 
-use super::busy::BusyTimes;
 use super::availability::ExpertRequest;
+use super::busy::BusyTimes;
 
 /// Per day, the ranges `[a0, a1)` of absences and `[p0, p1)` of appointments to
 /// keep: `[a0, a1, p0, p1]`.
@@ -51,10 +51,13 @@ pub(crate) fn fill(
     }
 }
 
-
 /// Points `request` at the entries of `busy` (its member's whole calendar) in `ranges`:
 /// a day's request, without building one per day.
-pub(crate) fn narrow_to<'a>(request: &mut ExpertRequest<'a>, busy: &BusyTimes<'a>, [a0, a1, p0, p1]: EntryRanges) {
+pub(crate) fn narrow_to<'a>(
+    request: &mut ExpertRequest<'a>,
+    busy: &BusyTimes<'a>,
+    [a0, a1, p0, p1]: EntryRanges,
+) {
     request.busy.absences = &busy.absences[a0..a1];
     request.busy.appointments = &busy.appointments[p0..p1];
 }
@@ -68,7 +71,12 @@ pub(crate) fn narrow(mut request: ExpertRequest<'_>, ranges: EntryRanges) -> Exp
 
 /// The entry ranges of one day (its instants `[from, to)`), as [`fill`] gives them, by
 /// binary search: for the few expert-days a search computes in full.
-pub(crate) fn one_day(busy: &BusyTimes, (from, to): (i64, i64), duration: i64, buffer: i64) -> EntryRanges {
+pub(crate) fn one_day(
+    busy: &BusyTimes,
+    (from, to): (i64, i64),
+    duration: i64,
+    buffer: i64,
+) -> EntryRanges {
     let (absences, appointments) = (busy.absences, busy.appointments);
     let (a_lo, a_hi) = (from.saturating_sub(busy.reach.absence), to + duration);
     let p_lo = from.saturating_sub(buffer + busy.reach.appointment);
@@ -79,4 +87,3 @@ pub(crate) fn one_day(busy: &BusyTimes, (from, to): (i64, i64), duration: i64, b
     let p1 = p0 + appointments[p0..].partition_point(|a| a.start < p_hi);
     [a0, a1, p0, p1]
 }
-

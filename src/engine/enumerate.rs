@@ -4,10 +4,10 @@ use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use super::local_day::{DAY, instant};
 use super::availability::Scratch;
-use super::roster::Roster;
 use super::entry_ranges::narrow_to;
+use super::local_day::{DAY, instant};
+use super::roster::Roster;
 
 /// Lists every free `(directory index, start)` pair, by expert then by start.
 pub(crate) fn enumerate(roster: &mut Roster) -> Vec<(usize, DateTime<Utc>)> {
@@ -39,9 +39,10 @@ pub(crate) fn enumerate(roster: &mut Roster) -> Vec<(usize, DateTime<Utc>)> {
         let mut request = roster.request(m);
         let busy = request.busy;
         for day in days {
-            let (Some(frame), Some(ranges)) =
-                (roster.made_frame(key.0, day), roster.swept_entry_ranges(m, day))
-            else {
+            let (Some(frame), Some(ranges)) = (
+                roster.made_frame(key.0, day),
+                roster.swept_entry_ranges(m, day),
+            ) else {
                 continue;
             };
             narrow_to(&mut request, &busy, ranges);

@@ -98,9 +98,10 @@ pub(crate) fn members<'a, 'c: 'a>(
             lo,
             hi,
             base_travel: OnceCell::new(),
-            base_floor: schedule.base_unit.zip(unit).map(|(base, place)| {
-                i64::from(place.travel_minutes_floor(&base, settings)) * 60
-            }),
+            base_floor: schedule
+                .base_unit
+                .zip(unit)
+                .map(|(base, place)| i64::from(place.travel_minutes_floor(&base, settings)) * 60),
             entry_ranges: None,
             busy: None,
             week: None,

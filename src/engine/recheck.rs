@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::availability::{ExpertRequest, Scratch, base_travel, first_free};
 use super::busy::BusyTimes;
 use super::calendar::Calendar;
-use super::local_day::{LocalDay, PLUS_INF, ceil_secs, local_date};
-use super::availability::{ExpertRequest, Scratch, base_travel, first_free};
-use super::travel::Anchor;
 use super::eligibility::Blocker;
+use super::local_day::{LocalDay, PLUS_INF, ceil_secs, local_date};
 use super::settings::Settings;
+use super::travel::Anchor;
 use crate::domain::expert::ExpertProfile;
 use crate::domain::{ExpertiseType, GeoPoint};
 

@@ -138,8 +138,16 @@ impl RuleIndex {
                 false,
             ),
             insurers: ValueSets::new(len, profiles().map(|p| &p.skills.insurers[..]), true),
-            insured_types: ValueSets::new(len, profiles().map(|p| &p.skills.insured_types[..]), true),
-            dwelling_types: ValueSets::new(len, profiles().map(|p| &p.skills.dwelling_types[..]), true),
+            insured_types: ValueSets::new(
+                len,
+                profiles().map(|p| &p.skills.insured_types[..]),
+                true,
+            ),
+            dwelling_types: ValueSets::new(
+                len,
+                profiles().map(|p| &p.skills.dwelling_types[..]),
+                true,
+            ),
             max_stakes: profiles().map(|p| p.skills.max_stake).collect(),
         }
     }

@@ -5,8 +5,8 @@ use std::collections::BinaryHeap;
 
 use chrono::{Days, NaiveDate};
 
-use crate::engine::local_day::{LocalDay, PLUS_INF, Pick, local_date};
 use crate::engine::availability::Visit;
+use crate::engine::local_day::{LocalDay, PLUS_INF, Pick, local_date};
 use crate::engine::member::Member;
 
 /// A candidate, ordered as slots are ranked (a bound before a real start on a tie).

@@ -3,9 +3,9 @@
 //! distance. Every member's days are done at once, when the first on-site queue starts,
 //! so that each member's profile and calendar are read once, while they are in cache.
 
-use crate::engine::local_day::{LocalDay, PLUS_INF};
 use crate::engine::availability::ExpertRequest;
 use crate::engine::day_memo::{DayMemo, MemoKey};
+use crate::engine::local_day::{LocalDay, PLUS_INF};
 use crate::engine::roster::Roster;
 
 /// Per day and member, the first start without trips ([`PLUS_INF`] when none), day by
@@ -56,7 +56,13 @@ impl OnSiteBounds {
                 let member = &roster.members[m];
                 let (window, base) = ((member.lo, member.hi), member.base_floor);
                 for (day, (frame, out)) in frames.iter().zip(own.iter_mut()).enumerate() {
-                    *out = memo.first_start_without_trips(offset + day, frame, window, base, roster.grid);
+                    *out = memo.first_start_without_trips(
+                        offset + day,
+                        frame,
+                        window,
+                        base,
+                        roster.grid,
+                    );
                 }
                 #[cfg(debug_assertions)]
                 {
@@ -94,7 +100,11 @@ fn walk(roster: &mut Roster, m: usize, frames: &[LocalDay], starts: &mut [i64]) 
 /// calendar has none yet, with the position of the roster's first date in it; `None` when
 /// the calendar's memo was made for another schedule or other dates (or its lists were
 /// changed in place).
-fn memo<'a>(roster: &mut Roster<'a>, m: usize, frames: &[LocalDay]) -> Option<(&'a DayMemo, usize)> {
+fn memo<'a>(
+    roster: &mut Roster<'a>,
+    m: usize,
+    frames: &[LocalDay],
+) -> Option<(&'a DayMemo, usize)> {
     let member = &roster.members[m];
     let calendar = member.calendar;
     let key = MemoKey {

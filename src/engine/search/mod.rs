@@ -13,8 +13,8 @@ mod lower_bounds;
 
 use std::cmp::Reverse;
 
-use super::local_day::{LocalDay, PLUS_INF, instant};
 use super::availability::{Scratch, first_free, travel_after};
+use super::local_day::{LocalDay, PLUS_INF, instant};
 use super::roster::Roster;
 use super::slot::Slot;
 use crate::domain::appointment::Mode;
@@ -272,7 +272,9 @@ impl Searcher<'_, '_> {
     /// it): see `Stalled::raise_floor`.
     fn raise_floor(&mut self, b: usize, taken: i64) {
         let grid = self.roster.grid;
-        self.queues[b].stalled.raise_floor(taken, &self.frames, grid);
+        self.queues[b]
+            .stalled
+            .raise_floor(taken, &self.frames, grid);
     }
 
     /// Queues again the best stalled expert-day of queue `b` if it could rank before the
@@ -319,7 +321,9 @@ impl Searcher<'_, '_> {
             if load.is_none() {
                 let load = self.roster.load(member, day);
                 self.queues[b].computed[entry.id].load = Some(load);
-                self.queues[b].heap.push(Reverse(Candidate { load, ..entry }));
+                self.queues[b]
+                    .heap
+                    .push(Reverse(Candidate { load, ..entry }));
                 continue;
             }
             let (start, end) = (
