@@ -42,7 +42,7 @@ pub struct Calendar {
     /// building a new calendar: an entry changed in place is not seen by the engine.
     seconds: Seconds,
     /// Per expertise type, the day memo of the first search that needed it (see
-    /// [`super::memo`]).
+    /// [`super::day_memo`]).
     memos: Memos,
 }
 

@@ -76,8 +76,8 @@ impl Directory {
     /// skilled, accepting insurer, insured type and dwelling type, stake under their
     /// maximum, and on site the place in their zone).
     ///
-    /// The rules but the zone are read from the [`RuleIndex`], and on site only the
-    /// experts the [`ZoneIndex`] proposes are checked; the whole list is scanned only to
+    /// The rules but the zone are read from the `RuleIndex`, and on site only the
+    /// experts the `ZoneIndex` proposes are checked; the whole list is scanned only to
     /// explain an empty answer.
     pub fn eligible(&self, query: &Query) -> Eligibility {
         let admitting = self.rules.admitting(query);
