@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::codes::ExpertiseType;
 use super::text::{Email, FreeText, Name, Phone};
 
 /// Life cycle of an appointment.
@@ -49,6 +50,15 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode of an expertise type (`VISIO` and `EAD` are remote).
+    pub fn of(expertise_type: ExpertiseType) -> Self {
+        if expertise_type.is_remote() {
+            Self::Remote
+        } else {
+            Self::OnSite
+        }
+    }
+
     /// Wire and database name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -151,5 +161,14 @@ mod tests {
     fn modes_use_the_wire_names() {
         assert_eq!(serde_json::to_string(&Mode::OnSite).unwrap(), "\"ON_SITE\"");
         assert_eq!(Mode::parse("REMOTE"), Some(Mode::Remote));
+    }
+
+    #[test]
+    fn visio_and_ead_are_remote_the_others_on_site() {
+        let modes = ExpertiseType::ALL.map(Mode::of);
+        assert_eq!(
+            modes,
+            [Mode::Remote, Mode::Remote, Mode::OnSite, Mode::OnSite]
+        );
     }
 }

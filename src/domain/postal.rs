@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod centroids;
+
 /// Error of [`PostalCode::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("must be 5 digits")]

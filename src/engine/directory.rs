@@ -4,20 +4,21 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::accept::AcceptIndex;
 use super::calendar::Calendar;
-use super::clock::DAY;
-use super::memo::schedule_fingerprint;
-use super::plan::Plan;
-use super::query::{Blocker, Eligibility, ExpertEntry, Query};
-use super::rules::{fails_at, fails_before_zone, in_zone_unlisted};
+use super::eligibility::{Blocker, Eligibility};
+use super::eligibility::{fails_at, fails_before_zone, in_zone_unlisted};
+use super::expert::{ExpertEntry, Schedule};
+use super::local_day::DAY;
+use super::query::Query;
+use super::roster::Roster;
+use super::rule_index::RuleIndex;
 use super::search::Collisions;
-use super::spatial::ZoneIndex;
-use super::travel::{Anchor, Unit};
-use super::{Mode, Settings, Slot, enumerate, search};
-use crate::domain::ExpertiseType;
-use crate::domain::expert::ExpertProfile;
-use chrono_tz::Tz;
+use super::settings::Settings;
+use super::slot::Slot;
+use super::travel::Anchor;
+use super::zone_index::ZoneIndex;
+use super::{enumerate, search};
+use crate::domain::appointment::Mode;
 
 /// Every expert, with a spatial index of their zones and a map from id to position.
 #[derive(Debug, Default)]
@@ -26,56 +27,9 @@ pub struct Directory {
     positions: HashMap<String, usize>,
     zones: ZoneIndex,
     /// The place-independent rules as bit sets.
-    accept: AcceptIndex,
+    rules: RuleIndex,
     /// Per expert, what searches read of its schedule, in one compact place.
     schedules: Vec<Schedule>,
-}
-
-/// What a search reads of an expert's schedule for every eligible expert: made once per
-/// directory instead of once per search.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Schedule {
-    /// Per weekday from Monday, the start of the first working range and the end of the
-    /// last, in local minutes.
-    pub hours: [Option<(u16, u16)>; 7],
-    /// [`schedule_fingerprint`] of the profile.
-    pub fingerprint: u64,
-    /// The base, prepared for distances.
-    pub base: Option<Anchor>,
-    /// The base, prepared for lower bounds of distances.
-    pub base_unit: Option<Unit>,
-    /// Minimum notice, in seconds.
-    pub notice: i64,
-    /// Time zone of the working hours.
-    pub tz: Tz,
-    /// Slot lengths in seconds, per expertise type (see [`Schedule::duration`]).
-    durations: [i64; 4],
-}
-
-impl Schedule {
-    fn of(profile: &ExpertProfile) -> Self {
-        let mut hours = [None; 7];
-        for (weekday, ranges) in profile.weekly_hours.iter() {
-            if let (Some(first), Some(last)) = (ranges.first(), ranges.last()) {
-                let index = weekday.num_days_from_monday() as usize;
-                hours[index] = Some((first.start(), last.end()));
-            }
-        }
-        Self {
-            hours,
-            fingerprint: schedule_fingerprint(profile),
-            base: profile.base.as_ref().map(|b| Anchor::new(&b.geo)),
-            base_unit: profile.base.as_ref().map(|b| Unit::new(&b.geo)),
-            notice: i64::from(profile.min_notice_hours) * 3600,
-            tz: profile.time_zone.tz(),
-            durations: ExpertiseType::ALL.map(|t| i64::from(profile.durations_minutes.get(t)) * 60),
-        }
-    }
-
-    /// The slot length of `expertise_type`, in seconds.
-    pub fn duration(&self, expertise_type: ExpertiseType) -> i64 {
-        self.durations[expertise_type.index()]
-    }
 }
 
 impl Directory {
@@ -88,12 +42,12 @@ impl Directory {
         }
         let zones = ZoneIndex::new(&experts);
         let schedules = experts.iter().map(|e| Schedule::of(&e.profile)).collect();
-        let accept = AcceptIndex::new(&experts);
+        let rules = RuleIndex::new(&experts);
         Self {
             experts,
             positions,
             zones,
-            accept,
+            rules,
             schedules,
         }
     }
@@ -113,11 +67,6 @@ impl Directory {
         &self.experts[index]
     }
 
-    /// What searches read of the schedule of the expert at `index`.
-    pub(crate) fn schedule(&self, index: usize) -> &Schedule {
-        &self.schedules[index]
-    }
-
     /// The index of the expert with this id.
     pub fn position(&self, id: &str) -> Option<usize> {
         self.positions.get(id).copied()
@@ -127,15 +76,13 @@ impl Directory {
     /// skilled, accepting insurer, insured type and dwelling type, stake under their
     /// maximum, and on site the place in their zone).
     ///
-    /// On site, only the experts the zone index proposes are checked; the whole list is
-    /// scanned only to explain an empty answer.
-    ///
-    /// The rules but the zone are read from bit sets made with the directory
-    /// ([`AcceptIndex`]), so a profile is only read for a zone it does not list.
+    /// The rules but the zone are read from the `RuleIndex`, and on site only the
+    /// experts the `ZoneIndex` proposes are checked; the whole list is scanned only to
+    /// explain an empty answer.
     pub fn eligible(&self, query: &Query) -> Eligibility {
-        let admitting = self.accept.admitting(query);
+        let admitting = self.rules.admitting(query);
         let passes = |i: usize| {
-            let passes = admitting.contains(i) && self.accept.takes_stake(i, query);
+            let passes = admitting.contains(i) && self.rules.takes_stake(i, query);
             debug_assert_eq!(
                 passes,
                 fails_before_zone(&self.experts[i].profile, query).is_none(),
@@ -147,7 +94,7 @@ impl Directory {
             (_, true) => {
                 let experts: Vec<usize> = admitting
                     .iter()
-                    .filter(|&i| self.accept.takes_stake(i, query))
+                    .filter(|&i| self.rules.takes_stake(i, query))
                     .collect();
                 debug_assert_eq!(experts, self.scan(query));
                 experts
@@ -244,11 +191,12 @@ impl Directory {
         {
             return Vec::new();
         }
-        let mut plan = Plan::new(self, query, eligible, calendar, now, settings);
+        let experts = (&self.experts[..], &self.schedules[..]);
+        let mut roster = Roster::new(experts, query, eligible, calendar, now, settings);
         let window = (query.to - query.from).num_seconds();
         let days = usize::try_from((window + DAY / 2) / DAY).unwrap_or(0);
         search::search(
-            &mut plan,
+            &mut roster,
             Mode::of(query.expertise_type),
             query.max_slots,
             days,
@@ -270,8 +218,9 @@ impl Directory {
         if query.on_site_place().is_none() && !query.expertise_type.is_remote() {
             return Vec::new();
         }
-        let mut plan = Plan::new(self, query, eligible, calendar, now, settings);
-        enumerate::enumerate(&mut plan)
+        let experts = (&self.experts[..], &self.schedules[..]);
+        let mut roster = Roster::new(experts, query, eligible, calendar, now, settings);
+        enumerate::enumerate(&mut roster)
     }
 
     /// Every eligible expert, by checking each one.

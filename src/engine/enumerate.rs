@@ -4,49 +4,50 @@ use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use super::clock::{DAY, instant};
-use super::day::Scratch;
-use super::plan::Plan;
-use super::window::narrow_to;
+use super::availability::Scratch;
+use super::entry_ranges::narrow_to;
+use super::local_day::{DAY, instant};
+use super::roster::Roster;
 
 /// Lists every free `(directory index, start)` pair, by expert then by start.
-pub(crate) fn enumerate(plan: &mut Plan) -> Vec<(usize, DateTime<Utc>)> {
+pub(crate) fn enumerate(roster: &mut Roster) -> Vec<(usize, DateTime<Utc>)> {
     let mut out = Vec::new();
     let mut scratch = Scratch::default();
     let mut spans = Vec::new();
     let mut instants = Instants::default();
-    let grid = plan.grid;
+    let grid = roster.grid;
     // Members mostly share a zone and a window: their days are looked up once.
     let mut known = None;
-    for m in 0..plan.members.len() {
-        let member = &plan.members[m];
+    for m in 0..roster.members.len() {
+        let member = &roster.members[m];
         let (key, expert) = ((member.zone, member.lo, member.hi), member.expert);
         let days = match &known {
             Some((k, days)) if *k == key => Range::clone(days),
             _ => {
-                let days = plan.zone_days(key.0, key.1, key.2);
+                let days = roster.zone_days(key.0, key.1, key.2);
                 for day in days.clone() {
-                    plan.zone_frame(key.0, day);
+                    roster.zone_frame(key.0, day);
                 }
                 known = Some((key, days.clone()));
                 days
             }
         };
-        plan.sweep_windows(m);
-        // From here on the plan is only read: one need per member, pointed at each day's
+        roster.sweep_entry_ranges(m);
+        // From here on the roster is only read: one request per member, pointed at each day's
         // entries in turn, and frames by reference (both are large to copy per day).
-        let plan = &*plan;
-        let mut need = plan.need(m);
-        let sheet = need.sheet;
+        let roster = &*roster;
+        let mut request = roster.request(m);
+        let busy = request.busy;
         for day in days {
-            let (Some(frame), Some(window)) =
-                (plan.made_frame(key.0, day), plan.swept_window(m, day))
-            else {
+            let (Some(frame), Some(ranges)) = (
+                roster.made_frame(key.0, day),
+                roster.swept_entry_ranges(m, day),
+            ) else {
                 continue;
             };
-            narrow_to(&mut need, &sheet, window);
+            narrow_to(&mut request, &busy, ranges);
             spans.clear();
-            need.free_spans(frame, &mut scratch, &mut spans);
+            request.free_spans(frame, &mut scratch, &mut spans);
             for &(from, to) in &spans {
                 frame.each_aligned(from, to, grid, |start| {
                     out.push((expert, instants.at(start)));
@@ -56,7 +57,7 @@ pub(crate) fn enumerate(plan: &mut Plan) -> Vec<(usize, DateTime<Utc>)> {
         if m == 0 {
             // The first expert tells roughly how many pairs the others will have; a quarter
             // more spares the copy of everything found so far when it had fewer than most.
-            out.reserve(out.len() * plan.members.len() * 5 / 4);
+            out.reserve(out.len() * roster.members.len() * 5 / 4);
         }
     }
     out

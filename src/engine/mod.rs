@@ -30,107 +30,47 @@
 //! - days are spread by Europe/Paris date, whatever the experts' zones, so that all the
 //!   candidates for one instant compete in the same day.
 
-mod accept;
-mod calendar;
-pub mod centroids;
-mod check;
-mod clock;
-mod day;
-mod directory;
-mod enumerate;
-mod intervals;
-mod memo;
-mod plan;
+// What is asked and what is offered.
 mod query;
-mod rough;
-mod rules;
-mod search;
-mod spatial;
+mod settings;
+mod slot;
+
+// Who may take a request.
+mod directory;
+mod eligibility;
+mod expert;
+mod rule_index;
+mod zone_index;
+
+// Time, calendars and distances.
+mod busy;
+mod calendar;
+mod local_day;
+mod obstacles;
+mod spans;
 mod travel;
-mod window;
+
+// The free time of one expert.
+mod availability;
+mod day_memo;
+mod entry_ranges;
+mod recheck;
+
+// Many experts at once.
+mod enumerate;
+mod member;
+mod roster;
+mod search;
 
 pub use calendar::{Booked, Calendar, Interval};
-pub use check::check_slot;
 pub use directory::Directory;
-pub use query::{Blocker, Eligibility, ExpertEntry, Query, Target};
+pub use eligibility::{Blocker, Eligibility};
+pub use expert::ExpertEntry;
+pub use query::{Query, Target};
+pub use recheck::check_slot;
+pub use settings::Settings;
+pub use slot::Slot;
 pub use travel::{haversine_km, travel_minutes};
-
-use chrono::{DateTime, Utc};
-
-use crate::domain::ExpertiseType;
-
-/// Tunable constants of the engine.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Settings {
-    /// Slot grid in minutes: starts fall on local times whose minute of the day is a
-    /// multiple of it (default 15; 0 is treated as 1).
-    pub grid_minutes: u32,
-    /// Road distance divided by great-circle distance (default 1.3).
-    pub detour_factor: f64,
-    /// Average travel speed in km/h (default 40).
-    pub speed_kmh: f64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            grid_minutes: 15,
-            detour_factor: 1.3,
-            speed_kmh: 40.0,
-        }
-    }
-}
-
-impl Settings {
-    /// The grid step in seconds, at least one minute.
-    pub(crate) fn grid_seconds(&self) -> i64 {
-        i64::from(self.grid_minutes.max(1)) * 60
-    }
-}
-
-/// How an appointment takes place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mode {
-    /// At the appointment place: travel and zone apply.
-    OnSite,
-    /// By video or on documents: no travel.
-    Remote,
-}
-
-impl Mode {
-    /// The mode of an expertise type (`VISIO` and `EAD` are remote).
-    pub fn of(expertise_type: ExpertiseType) -> Self {
-        if expertise_type.is_remote() {
-            Self::Remote
-        } else {
-            Self::OnSite
-        }
-    }
-
-    /// The wire name: `ON_SITE` or `REMOTE`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OnSite => "ON_SITE",
-            Self::Remote => "REMOTE",
-        }
-    }
-}
-
-/// A free slot offered to Claims IA.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Slot {
-    /// Index of the expert in the [`Directory`].
-    pub expert: usize,
-    /// First instant of the slot.
-    pub start: DateTime<Utc>,
-    /// End of the slot (exclusive): `start` plus the expert's duration.
-    pub end: DateTime<Utc>,
-    /// On site or remote.
-    pub mode: Mode,
-    /// Travel from the previous on-site appointment of the day, or from the base; 0 when
-    /// remote or when neither exists.
-    pub travel_minutes: u32,
-}
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! Distances and travel times, estimated from the great-circle distance.
 
-use super::Settings;
+use super::settings::Settings;
 use crate::domain::GeoPoint;
 
 /// Mean Earth radius in kilometres (IUGG).

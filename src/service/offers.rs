@@ -48,11 +48,7 @@ impl SlotOffer {
 
     /// On site or remote, from the expertise type.
     pub fn mode(&self) -> crate::domain::appointment::Mode {
-        if self.expertise_type.is_remote() {
-            crate::domain::appointment::Mode::Remote
-        } else {
-            crate::domain::appointment::Mode::OnSite
-        }
+        crate::domain::appointment::Mode::of(self.expertise_type)
     }
 }
 

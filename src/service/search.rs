@@ -154,7 +154,7 @@ fn target(request: &SlotSearchRequest) -> Result<Option<Target>> {
     let postal_code = place.address.postal_code();
     let point = match place.geo {
         Some(geo) => geo,
-        None => engine::centroids::centroid(postal_code.as_str())
+        None => crate::domain::postal::centroids::centroid(postal_code.as_str())
             .and_then(|(lat, lon)| GeoPoint::new(lat, lon).ok())
             .ok_or_else(|| {
                 Error::invalid(
@@ -254,11 +254,7 @@ impl Service {
             Some(place)
         });
         let expires = now + self.slot_ttl;
-        let mode = if request.expertise_type.is_remote() {
-            Mode::Remote
-        } else {
-            Mode::OnSite
-        };
+        let mode = Mode::of(request.expertise_type);
         slots
             .iter()
             .map(|slot| {

@@ -1,33 +1,25 @@
 //! The best few slots of many experts, found lazily.
 //!
-//! Slots are spread over the days of Europe/Paris (one bucket per Paris date, whatever the
-//! experts' own time zones, so that all the candidates for one instant meet in one
-//! bucket). Each bucket has a priority queue of candidates ranked as the result policy
-//! ranks slots: start, then travel, then weekly load, then directory index.
-//!
-//! An expert-day enters a bucket as a lower bound of its first free start, with no
-//! travel and no load: remote, the start of its first working range (a few additions:
-//! most of the thousands of remote experts are never looked at more closely); on site,
-//! the first start that is free if the trips between visits are left out (see [`early`]).
-//! Bounds wait in an unsorted reserve and only enter the queue when they reach its head;
-//! when a bound comes out of the queue, the expert-day is computed in full and requeued
-//! with its real first free start and travel. The weekly load, a mere tie-break, is read
-//! when a candidate reaches the head (remote, as soon as its bound enters the queue, since
-//! a remote bound is often the real start). Bounds rank before real starts, so the head
-//! of the queue is always the best slot left in the bucket, and only the expert-days that
-//! can compete for the earliest starts are computed.
+//! One queue per Europe/Paris date (so that all the candidates for one instant meet),
+//! ranked as the result policy ranks slots: start, travel, weekly load, directory index.
+//! An expert-day enters as a lower bound of its first free start (remote: its first
+//! working start; on site: see [`lower_bounds`]) and is only computed in full when that
+//! bound reaches the head of its queue, so only the expert-days that can compete for the
+//! earliest starts are computed. Bounds rank before real starts, so the head is always
+//! the best slot left.
 
-mod bucket;
-mod early;
+mod day_queue;
+mod lower_bounds;
 
 use std::cmp::Reverse;
 
-use super::clock::{Frame, PLUS_INF, instant};
-use super::day::{Scratch, first_free, travel_after};
-use super::plan::Plan;
-use super::{Mode, Slot};
-use bucket::{Bucket, Entry, ExpertDay, buckets, lower_bound};
-use early::Early;
+use super::availability::{Scratch, first_free, travel_after};
+use super::local_day::{LocalDay, PLUS_INF, instant};
+use super::roster::Roster;
+use super::slot::Slot;
+use crate::domain::appointment::Mode;
+use day_queue::{Candidate, DayQueue, ExpertDay, day_queues, lower_bound};
+use lower_bounds::OnSiteBounds;
 
 /// A slot already chosen.
 #[derive(Debug, Clone, Copy)]
@@ -48,48 +40,48 @@ pub(crate) enum Collisions {
     Requeue,
 }
 
-/// The search state over all buckets.
+/// The search state over all queues.
 struct Searcher<'p, 'a> {
-    plan: &'p mut Plan<'a>,
+    roster: &'p mut Roster<'a>,
     collisions: Collisions,
-    buckets: Vec<Bucket>,
+    queues: Vec<DayQueue>,
     scratch: Scratch,
     chosen: Vec<Chosen>,
-    /// The frames of the plan, per zone and plan day.
-    frames: Vec<Vec<Frame>>,
-    /// On site, the first rough start of each expert-day, once walked.
-    early: Early,
+    /// The frames of the roster, per zone and day.
+    frames: Vec<Vec<LocalDay>>,
+    /// On site, the first start without trips of each expert-day, once walked.
+    on_site_bounds: OnSiteBounds,
 }
 
 /// Runs the result policy: at most `max_slots` slots, sorted by start, spread over days
 /// (`spread_days` is the number of days of the window).
 pub(crate) fn search(
-    plan: &mut Plan,
+    roster: &mut Roster,
     mode: Mode,
     max_slots: usize,
     spread_days: usize,
     collisions: Collisions,
 ) -> Vec<Slot> {
     let per_day = max_slots.div_ceil(spread_days.max(1));
-    let buckets = buckets(plan.bounds);
-    let count = buckets.len();
-    let frames = (0..plan.zone_count())
+    let queues = day_queues(roster.bounds);
+    let count = queues.len();
+    let frames = (0..roster.zone_count())
         .map(|zone| {
-            (0..plan.days)
-                .map(|day| plan.zone_frame(zone, day))
+            (0..roster.days)
+                .map(|day| roster.zone_frame(zone, day))
                 .collect()
         })
         .collect();
-    let on_site = plan.place.is_some();
-    let early = Early::new(if on_site { plan.members.len() } else { 0 });
+    let on_site = roster.place.is_some();
+    let on_site_bounds = OnSiteBounds::new(if on_site { roster.members.len() } else { 0 });
     let mut searcher = Searcher {
-        buckets,
-        plan,
+        queues,
+        roster,
         collisions,
         scratch: Scratch::default(),
         chosen: Vec::with_capacity(max_slots),
         frames,
-        early,
+        on_site_bounds,
     };
     'rounds: loop {
         let before = searcher.chosen.len();
@@ -107,7 +99,7 @@ pub(crate) fn search(
             break;
         }
     }
-    let members = &searcher.plan.members;
+    let members = &searcher.roster.members;
     let mut slots: Vec<Slot> = searcher
         .chosen
         .iter()
@@ -124,57 +116,57 @@ pub(crate) fn search(
 }
 
 impl Searcher<'_, '_> {
-    /// Puts in the reserve of bucket `b` one lower bound per expert-day in it: remote,
-    /// the start of its working hours; on site, its first rough start (see [`Early`]).
-    fn start_bucket(&mut self, b: usize) {
-        let (from, to) = (self.buckets[b].from, self.buckets[b].to);
-        let days: Vec<_> = (0..self.plan.zone_count())
-            .map(|zone| self.plan.zone_days(zone, from, to - 1))
+    /// Puts in the reserve of queue `b` one lower bound per expert-day in it: remote, the
+    /// start of its working hours; on site, its first start without trips.
+    fn start_queue(&mut self, b: usize) {
+        let (from, to) = (self.queues[b].from, self.queues[b].to);
+        let days: Vec<_> = (0..self.roster.zone_count())
+            .map(|zone| self.roster.zone_days(zone, from, to - 1))
             .collect();
-        let on_site = self.plan.place.is_some();
-        let mut reserve = Vec::with_capacity(self.plan.members.len());
+        let on_site = self.roster.place.is_some();
+        let mut reserve = Vec::with_capacity(self.roster.members.len());
         if on_site {
-            if !self.early.walked() {
-                self.early.walk_all(self.plan, &self.frames);
+            if !self.on_site_bounds.walked() {
+                self.on_site_bounds.walk_all(self.roster, &self.frames);
             }
-            let members = &self.plan.members;
+            let members = &self.roster.members;
             for (zone, days) in days.iter().enumerate() {
                 for day in days.clone() {
-                    // The rough start already keeps to the working hours, the window and
-                    // the notice.
-                    let starts = self.early.day(day).iter().enumerate();
-                    for (m, &early) in starts.filter(|&(m, _)| members[m].zone == zone) {
-                        if early.max(from) < to {
-                            reserve.push((early.max(from), m, day));
+                    // That start already keeps to the working hours, the window and the
+                    // notice.
+                    let starts = self.on_site_bounds.day(day).iter().enumerate();
+                    for (m, &bound) in starts.filter(|&(m, _)| members[m].zone == zone) {
+                        if bound.max(from) < to {
+                            reserve.push((bound.max(from), m, day));
                         }
                     }
                 }
             }
         } else {
-            for (m, member) in self.plan.members.iter().enumerate() {
+            for (m, member) in self.roster.members.iter().enumerate() {
                 for day in days[member.zone].clone() {
                     let frame = &self.frames[member.zone][day];
-                    let weekday = self.plan.weekday(day).num_days_from_monday() as usize;
+                    let weekday = self.roster.weekday(day).num_days_from_monday() as usize;
                     if let Some(start) = lower_bound(member, frame, weekday, (from, to)) {
                         reserve.push((start, m, day));
                     }
                 }
             }
         }
-        let bucket = &mut self.buckets[b];
-        bucket.reserve_min = reserve.iter().map(|r| r.0).min().unwrap_or(PLUS_INF);
-        bucket.reserve = reserve;
-        bucket.started = true;
+        let queue = &mut self.queues[b];
+        queue.reserve_min = reserve.iter().map(|r| r.0).min().unwrap_or(PLUS_INF);
+        queue.reserve = reserve;
+        queue.started = true;
     }
 
-    /// Moves from the reserve of bucket `b` to its queue the bounds equal to the lowest
+    /// Moves from the reserve of queue `b` to its queue the bounds equal to the lowest
     /// one: the reserve is an unsorted list, as most bounds never come near the head.
     /// Remote, their weekly loads are read at once, since a remote bound is often the real
     /// start and ties are common.
     fn refill(&mut self, b: usize) {
-        let threshold = self.buckets[b].reserve_min;
-        let on_site = self.plan.place.is_some();
-        let mut reserve = std::mem::take(&mut self.buckets[b].reserve);
+        let threshold = self.queues[b].reserve_min;
+        let on_site = self.roster.place.is_some();
+        let mut reserve = std::mem::take(&mut self.queues[b].reserve);
         let mut rest_min = PLUS_INF;
         let mut i = 0;
         while i < reserve.len() {
@@ -187,25 +179,25 @@ impl Searcher<'_, '_> {
             reserve.swap_remove(i);
             // The load is only a tie-break: on site it waits until the entry reaches the
             // head (0 ranks it no later than its real self meanwhile).
-            let load = (!on_site).then(|| self.plan.load(m, day));
-            let expert = self.plan.members[m].expert;
-            let bucket = &mut self.buckets[b];
-            bucket.heap.push(Reverse(Entry {
+            let load = (!on_site).then(|| self.roster.load(m, day));
+            let expert = self.roster.members[m].expert;
+            let queue = &mut self.queues[b];
+            queue.heap.push(Reverse(Candidate {
                 start,
                 travel: 0,
                 load: load.unwrap_or(0),
                 expert: u32::try_from(expert).unwrap_or(u32::MAX),
                 exact: false,
-                id: bucket.pending.len(),
+                id: queue.pending.len(),
             }));
-            bucket.pending.push((m, day, load));
+            queue.pending.push((m, day, load));
         }
-        let bucket = &mut self.buckets[b];
-        bucket.reserve = reserve;
-        bucket.reserve_min = rest_min;
+        let queue = &mut self.queues[b];
+        queue.reserve = reserve;
+        queue.reserve_min = rest_min;
     }
 
-    /// Computes the free spans of member `m` on plan day `day` within bucket `b`, then
+    /// Computes the free spans of member `m` on day `day` within queue `b`, then
     /// queues its first free start at or after `from` and returns it.
     fn compute(
         &mut self,
@@ -213,48 +205,48 @@ impl Searcher<'_, '_> {
         (m, day, load): (usize, usize, Option<u32>),
         from: i64,
     ) -> Option<i64> {
-        let frame = self.plan.frame(m, day);
-        self.plan.prepare(m);
-        let need = self.plan.day_need(m, day);
-        let bucket = &mut self.buckets[b];
-        let first = bucket.spans.len();
-        need.free_spans(&frame, &mut self.scratch, &mut bucket.spans);
-        // Keep the part inside the bucket.
-        let (lo, hi) = (bucket.from, bucket.to - 1);
+        let frame = self.roster.frame(m, day);
+        self.roster.prepare(m);
+        let request = self.roster.day_request(m, day);
+        let queue = &mut self.queues[b];
+        let first = queue.spans.len();
+        request.free_spans(&frame, &mut self.scratch, &mut queue.spans);
+        // Keep the part inside the queue.
+        let (lo, hi) = (queue.from, queue.to - 1);
         let mut kept = first;
-        for i in first..bucket.spans.len() {
-            let (a, z) = bucket.spans[i];
+        for i in first..queue.spans.len() {
+            let (a, z) = queue.spans[i];
             if a.max(lo) <= z.min(hi) {
-                bucket.spans[kept] = (a.max(lo), z.min(hi));
+                queue.spans[kept] = (a.max(lo), z.min(hi));
                 kept += 1;
             }
         }
-        bucket.spans.truncate(kept);
-        let visits = bucket.visits.len();
-        bucket.visits.extend_from_slice(self.scratch.visits());
-        bucket.computed.push(ExpertDay {
+        queue.spans.truncate(kept);
+        let visits = queue.visits.len();
+        queue.visits.extend_from_slice(self.scratch.visits());
+        queue.computed.push(ExpertDay {
             member: m,
             day,
             spans: (first, kept),
-            visits: (visits, bucket.visits.len()),
+            visits: (visits, queue.visits.len()),
             load,
         });
-        let id = bucket.computed.len() - 1;
+        let id = queue.computed.len() - 1;
         self.requeue(b, id, from)
     }
 
     /// Queues the first free start at or after `from` of a computed expert-day and
     /// returns it.
     fn requeue(&mut self, b: usize, id: usize, from: i64) -> Option<i64> {
-        let computed = self.buckets[b].computed[id];
-        let frame = self.plan.frame(computed.member, computed.day);
-        let bucket = &mut self.buckets[b];
-        let spans = &bucket.spans[computed.spans.0..computed.spans.1];
-        let start = first_free(&frame, spans, from, self.plan.grid)?;
-        let member = &self.plan.members[computed.member];
-        let visits = &bucket.visits[computed.visits.0..computed.visits.1];
-        let base_travel = self.plan.base_travel(computed.member);
-        bucket.heap.push(Reverse(Entry {
+        let computed = self.queues[b].computed[id];
+        let frame = self.roster.frame(computed.member, computed.day);
+        let queue = &mut self.queues[b];
+        let spans = &queue.spans[computed.spans.0..computed.spans.1];
+        let start = first_free(&frame, spans, from, self.roster.grid)?;
+        let member = &self.roster.members[computed.member];
+        let visits = &queue.visits[computed.visits.0..computed.visits.1];
+        let base_travel = self.roster.base_travel(computed.member);
+        queue.heap.push(Reverse(Candidate {
             start,
             travel: travel_after(visits, base_travel, start),
             load: computed.load.unwrap_or(0),
@@ -266,111 +258,77 @@ impl Searcher<'_, '_> {
     }
 
     /// Sets aside a computed expert-day whose start `taken` another slot just took (the
-    /// latest slot chosen in bucket `b`).
-    ///
-    /// When hundreds of experts are free at the same instants (by video, from the start of
-    /// the working day), each slot chosen used to send all of them back to the queue at the
-    /// next instant, where all but one lost again: a queue operation per expert and slot.
-    /// Set aside, they come back one at a time, best tie-break first, only when they could
-    /// rank before the head (see [`Searcher::unstall`]).
-    fn stall(&mut self, b: usize, entry: Entry, taken: i64) {
-        let ExpertDay { member, day, .. } = self.buckets[b].computed[entry.id];
-        let frame = (self.plan.members[member].zone, day);
-        let bucket = &mut self.buckets[b];
-        bucket
-            .stalled
-            .push(Reverse((entry.load, entry.expert, entry.id)));
-        if !bucket.stalled_frames.contains(&frame) {
-            bucket.stalled_frames.push(frame);
-        }
+    /// latest slot chosen in queue `b`). When hundreds of experts are free at the same
+    /// instants, queuing each again at the next instant costs a queue operation per expert
+    /// and slot; set aside, they come back one at a time (see [`Searcher::unstall`]).
+    fn stall(&mut self, b: usize, candidate: Candidate, taken: i64) {
+        let ExpertDay { member, day, .. } = self.queues[b].computed[candidate.id];
+        let frame = (self.roster.members[member].zone, day);
+        self.queues[b].stalled.push(&candidate, frame);
         self.raise_floor(b, taken);
     }
 
-    /// After the slot at `taken` was chosen in bucket `b` (or a stalled day collided with
-    /// it): the stalled expert-days' next free starts not taken are after it, so at or
-    /// after its next grid instant in their frames.
-    ///
-    /// Why after: slots of one bucket are chosen in increasing start order, and none was
-    /// chosen while a stalled day could rank before it ([`Searcher::unstall`]), so every
-    /// stalled day's next start was at or after `taken` — which is now taken.
+    /// After the slot at `taken` was chosen in queue `b` (or a stalled day collided with
+    /// it): see `Stalled::raise_floor`.
     fn raise_floor(&mut self, b: usize, taken: i64) {
-        let bucket = &mut self.buckets[b];
-        if bucket.stalled.is_empty() {
-            bucket.stalled_frames.clear();
-            return;
-        }
-        bucket.stalled_floor = bucket
-            .stalled_frames
-            .iter()
-            .map(|&(zone, day)| {
-                self.frames[zone][day]
-                    .next_aligned(taken + 1, self.plan.grid)
-                    .unwrap_or(PLUS_INF)
-            })
-            .min()
-            .unwrap_or(PLUS_INF);
+        let grid = self.roster.grid;
+        self.queues[b]
+            .stalled
+            .raise_floor(taken, &self.frames, grid);
     }
 
-    /// Queues again the best stalled expert-day of bucket `b` if it could rank before the
-    /// head of the queue (no stalled day ranks before its floor with no travel, its weekly
-    /// load and its expert); whether it did.
+    /// Queues again the best stalled expert-day of queue `b` if it could rank before the
+    /// head of the queue; whether it did.
     fn unstall(&mut self, b: usize) -> bool {
-        let bucket = &mut self.buckets[b];
-        let Some(&Reverse((load, expert, id))) = bucket.stalled.peek() else {
+        let queue = &mut self.queues[b];
+        let Some((bound, id)) = queue.stalled.best() else {
             return false;
         };
-        let bound = Entry {
-            start: bucket.stalled_floor,
-            travel: 0,
-            load,
-            expert,
-            exact: false,
-            id: 0,
-        };
-        if bucket.heap.peek().is_some_and(|head| head.0 < bound) {
+        if queue.heap.peek().is_some_and(|head| head.0 < bound) {
             return false;
         }
-        bucket.stalled.pop();
-        let floor = bucket.stalled_floor;
-        self.requeue(b, id, floor);
+        queue.stalled.pop();
+        self.requeue(b, id, bound.start);
         true
     }
 
-    /// Takes the best slot left in bucket `b`, if any.
+    /// Takes the best slot left in queue `b`, if any.
     fn next_slot(&mut self, b: usize) -> bool {
-        if !self.buckets[b].started {
-            self.start_bucket(b);
+        if !self.queues[b].started {
+            self.start_queue(b);
         }
         loop {
-            let bucket = &self.buckets[b];
-            let head = bucket.heap.peek().map(|e| e.0.start);
-            if bucket.reserve_min <= head.unwrap_or(PLUS_INF) && !bucket.reserve.is_empty() {
+            let queue = &self.queues[b];
+            let head = queue.heap.peek().map(|e| e.0.start);
+            if queue.reserve_min <= head.unwrap_or(PLUS_INF) && !queue.reserve.is_empty() {
                 self.refill(b);
                 continue;
             }
             if self.unstall(b) {
                 continue;
             }
-            let Some(Reverse(entry)) = self.buckets[b].heap.pop() else {
+            let Some(Reverse(entry)) = self.queues[b].heap.pop() else {
                 break;
             };
             if !entry.exact {
-                let pending = self.buckets[b].pending[entry.id];
+                let pending = self.queues[b].pending[entry.id];
                 self.compute(b, pending, entry.start);
                 continue;
             }
             let ExpertDay {
                 member, day, load, ..
-            } = self.buckets[b].computed[entry.id];
+            } = self.queues[b].computed[entry.id];
             if load.is_none() {
-                let load = self.plan.load(member, day);
-                self.buckets[b].computed[entry.id].load = Some(load);
-                self.buckets[b].heap.push(Reverse(Entry { load, ..entry }));
+                let load = self.roster.load(member, day);
+                self.queues[b].computed[entry.id].load = Some(load);
+                self.queues[b]
+                    .heap
+                    .push(Reverse(Candidate { load, ..entry }));
                 continue;
             }
             let (start, end) = (
                 entry.start,
-                entry.start + self.plan.members[member].duration,
+                entry.start + self.roster.members[member].duration,
             );
             if self.chosen.iter().any(|c| c.start == start) {
                 match self.collisions {

@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use creneau::engine::{Blocker, Directory, Mode, Slot, check_slot};
+use creneau::domain::appointment::Mode;
+use creneau::engine::{Blocker, Directory, Slot, check_slot};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

@@ -3,7 +3,7 @@
 //! Three indexes, one per zone rule: departments in a hash map, the bounding boxes of
 //! the radius around each base in an R-tree, and the bounding boxes of zone polygons in
 //! another. They give a superset of the experts whose zone admits the place; the exact
-//! rule ([`super::rules::in_zone`]) decides.
+//! rule ([`super::eligibility::in_zone`]) decides.
 
 use std::collections::HashMap;
 
@@ -11,7 +11,8 @@ use geo::BoundingRect as _;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
-use super::query::{ExpertEntry, Target};
+use super::expert::ExpertEntry;
+use super::query::Target;
 use crate::domain::{Department, GeoPoint};
 
 /// Kilometres per degree of latitude (and of longitude at the equator).
@@ -138,7 +139,7 @@ fn radius_box(center: &GeoPoint, radius_km: f64) -> Rectangle<[f64; 2]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::haversine_km;
+    use crate::engine::travel::haversine_km;
 
     #[test]
     fn a_radius_box_holds_the_points_on_its_circle() {

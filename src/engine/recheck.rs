@@ -2,17 +2,18 @@
 
 use chrono::{DateTime, Utc};
 
-use super::calendar::{Calendar, Sheet};
-use super::clock::{Frame, PLUS_INF, local_date};
-use super::day::{Need, Scratch, base_travel, first_free};
-use super::plan::ceil_secs;
+use super::availability::{ExpertRequest, Scratch, base_travel, first_free};
+use super::busy::BusyTimes;
+use super::calendar::Calendar;
+use super::eligibility::Blocker;
+use super::local_day::{LocalDay, PLUS_INF, ceil_secs, local_date};
+use super::settings::Settings;
 use super::travel::Anchor;
-use super::{Blocker, Settings};
 use crate::domain::expert::ExpertProfile;
 use crate::domain::{ExpertiseType, GeoPoint};
 
 /// Re-checks that `[start, end)` is still a free slot of the expert (the "free" rules of
-/// [`super::Directory::search`], for one expert and without a window) and gives its
+/// `Directory::search`, for one expert and without a window) and gives its
 /// travel minutes.
 ///
 /// `calendar` holds the expert's confirmed appointments and absences; when rescheduling,
@@ -42,19 +43,19 @@ pub fn check_slot(
         return Err(Blocker::FullyBooked);
     }
     let (mut absences, mut appointments) = (Vec::new(), Vec::new());
-    let sheet = if let Some(sheet) = calendar.sheet() {
-        sheet
+    let busy = if let Some(busy) = calendar.busy_times() {
+        busy
     } else {
         let reach = calendar.convert(&mut absences, &mut appointments);
-        Sheet {
+        BusyTimes {
             absences: &absences,
             appointments: &appointments,
             reach,
         }
     };
-    let need = Need {
+    let request = ExpertRequest {
         profile,
-        sheet,
+        busy,
         place: place.map(Anchor::new),
         base_travel: base_travel(profile, place, settings),
         duration,
@@ -63,11 +64,11 @@ pub fn check_slot(
         settings,
     };
     let tz = profile.time_zone.tz();
-    let frame = Frame::new(tz, local_date(tz, at));
+    let frame = LocalDay::new(tz, local_date(tz, at));
     let mut spans = Vec::new();
-    need.free_spans(&frame, &mut Scratch::default(), &mut spans);
+    request.free_spans(&frame, &mut Scratch::default(), &mut spans);
     if first_free(&frame, &spans, at, settings.grid_seconds()) == Some(at) {
-        Ok(need.travel_at(&frame, at))
+        Ok(request.travel_at(&frame, at))
     } else {
         Err(Blocker::FullyBooked)
     }

@@ -1,27 +1,23 @@
 //! The eligibility rules that do not depend on the place, as bit sets over the directory.
 //!
-//! Checking skills, accept-lists and stake expert by expert reads every candidate's
-//! profile (lists of strings behind pointers): most of an on-site search's time on a large
-//! directory. Here each value a rule can ask about (a claim type, an expertise type, an
-//! insurer...) has the set of experts it lets through, made once per directory; a request
-//! intersects a handful of them, a few machine words per 64 experts, and only the stake
-//! is read per candidate, from one contiguous list.
-//!
-//! It gives exactly what [`fails_before_zone`](super::rules::fails_before_zone) gives
-//! (checked in debug builds); the latter still explains an empty answer.
+//! Reading skills and accept-lists expert by expert chases pointers through every
+//! candidate's profile; here each rule value has the set of experts it lets through, made
+//! once per directory, so a request intersects a handful of bit sets. It agrees with
+//! `fails_before_zone` (checked in debug builds), which still explains an empty answer.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use super::query::{ExpertEntry, Query};
+use super::expert::ExpertEntry;
+use super::query::Query;
 use crate::domain::expert::ExpertProfile;
 use crate::domain::{ClaimType, Code, ExpertiseType, InsuredType, Insurer, Money, PartnerKind};
 
 /// A set of expert indexes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Bits(Vec<u64>);
+pub(crate) struct ExpertSet(Vec<u64>);
 
-impl Bits {
+impl ExpertSet {
     fn empty(len: usize) -> Self {
         Self(vec![0; len.div_ceil(64)])
     }
@@ -62,22 +58,22 @@ impl Bits {
 
 /// Per value of one rule, the experts it lets through.
 #[derive(Debug)]
-struct Sets<T> {
+struct ValueSets<T> {
     len: usize,
-    by_value: HashMap<T, Bits>,
+    by_value: HashMap<T, ExpertSet>,
     /// The experts whose list is empty (accept-lists: "all"); for a skill list, nobody.
-    any: Bits,
+    any: ExpertSet,
 }
 
-impl<T: Hash + Eq + Clone> Sets<T> {
+impl<T: Hash + Eq + Clone> ValueSets<T> {
     /// `lists` gives each expert's list; `empty_is_all` says whether an empty list
     /// accepts every value (accept-lists) or none (skills).
     fn new<'a>(len: usize, lists: impl Iterator<Item = &'a [T]>, empty_is_all: bool) -> Self
     where
         T: 'a,
     {
-        let mut by_value: HashMap<T, Bits> = HashMap::new();
-        let mut any = Bits::empty(len);
+        let mut by_value: HashMap<T, ExpertSet> = HashMap::new();
+        let mut any = ExpertSet::empty(len);
         for (index, list) in lists.enumerate() {
             if list.is_empty() && empty_is_all {
                 any.insert(index);
@@ -85,7 +81,7 @@ impl<T: Hash + Eq + Clone> Sets<T> {
             for value in list {
                 by_value
                     .entry(value.clone())
-                    .or_insert_with(|| Bits::empty(len))
+                    .or_insert_with(|| ExpertSet::empty(len))
                     .insert(index);
             }
         }
@@ -96,12 +92,12 @@ impl<T: Hash + Eq + Clone> Sets<T> {
     }
 
     /// The experts that let `value` through.
-    fn admitting(&self, value: &T) -> &Bits {
+    fn admitting(&self, value: &T) -> &ExpertSet {
         self.by_value.get(value).unwrap_or(&self.any)
     }
 }
 
-impl Default for AcceptIndex {
+impl Default for RuleIndex {
     fn default() -> Self {
         Self::new(&[])
     }
@@ -109,19 +105,19 @@ impl Default for AcceptIndex {
 
 /// The place-independent eligibility rules of every expert of a directory.
 #[derive(Debug)]
-pub(crate) struct AcceptIndex {
+pub(crate) struct RuleIndex {
     /// Active experts, per partner kind.
-    kinds: Sets<PartnerKind>,
-    claim_types: Sets<ClaimType>,
-    expertise_types: Sets<ExpertiseType>,
-    insurers: Sets<Insurer>,
-    insured_types: Sets<InsuredType>,
-    dwelling_types: Sets<Code>,
+    kinds: ValueSets<PartnerKind>,
+    claim_types: ValueSets<ClaimType>,
+    expertise_types: ValueSets<ExpertiseType>,
+    insurers: ValueSets<Insurer>,
+    insured_types: ValueSets<InsuredType>,
+    dwelling_types: ValueSets<Code>,
     /// Per expert, the highest stake taken.
     max_stakes: Vec<Option<Money>>,
 }
 
-impl AcceptIndex {
+impl RuleIndex {
     /// Indexes `experts` (by position).
     pub fn new(experts: &[ExpertEntry]) -> Self {
         fn kind(p: &ExpertProfile) -> &[PartnerKind] {
@@ -134,22 +130,30 @@ impl AcceptIndex {
         let len = experts.len();
         let profiles = || experts.iter().map(|e| &e.profile);
         Self {
-            kinds: Sets::new(len, profiles().map(kind), false),
-            claim_types: Sets::new(len, profiles().map(|p| &p.skills.claim_types[..]), false),
-            expertise_types: Sets::new(
+            kinds: ValueSets::new(len, profiles().map(kind), false),
+            claim_types: ValueSets::new(len, profiles().map(|p| &p.skills.claim_types[..]), false),
+            expertise_types: ValueSets::new(
                 len,
                 profiles().map(|p| &p.skills.expertise_types[..]),
                 false,
             ),
-            insurers: Sets::new(len, profiles().map(|p| &p.skills.insurers[..]), true),
-            insured_types: Sets::new(len, profiles().map(|p| &p.skills.insured_types[..]), true),
-            dwelling_types: Sets::new(len, profiles().map(|p| &p.skills.dwelling_types[..]), true),
+            insurers: ValueSets::new(len, profiles().map(|p| &p.skills.insurers[..]), true),
+            insured_types: ValueSets::new(
+                len,
+                profiles().map(|p| &p.skills.insured_types[..]),
+                true,
+            ),
+            dwelling_types: ValueSets::new(
+                len,
+                profiles().map(|p| &p.skills.dwelling_types[..]),
+                true,
+            ),
             max_stakes: profiles().map(|p| p.skills.max_stake).collect(),
         }
     }
 
     /// The experts that pass every rule of `query` but the stake and the zone.
-    pub fn admitting(&self, query: &Query) -> Bits {
+    pub fn admitting(&self, query: &Query) -> ExpertSet {
         let mut bits = self.kinds.admitting(&query.partner_kind).clone();
         bits.intersect(self.claim_types.admitting(&query.claim_type));
         bits.intersect(self.expertise_types.admitting(&query.expertise_type));

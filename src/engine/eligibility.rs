@@ -1,8 +1,63 @@
-//! The eligibility rules, one expert at a time, in the order of [`Blocker`].
+//! Who may take a request: the rules one expert at a time, in the order of [`Blocker`],
+//! and what an empty answer says.
 
-use super::query::{Blocker, Query, Target};
+use super::query::{Query, Target};
 use super::travel::{Anchor, haversine_km};
 use crate::domain::expert::{ExpertProfile, Zone};
+
+/// The rule that kept every expert out, in the order the rules are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Blocker {
+    /// No active expert of the requested partner kind.
+    NoExpertOfKind,
+    /// Nobody skilled for the claim type and expertise type.
+    NoSkill,
+    /// Nobody accepting the insurer.
+    InsurerNotAccepted,
+    /// Nobody accepting the insured type.
+    InsuredTypeNotAccepted,
+    /// Nobody accepting the dwelling type.
+    DwellingTypeNotAccepted,
+    /// The stake is above every maximum.
+    StakeTooHigh,
+    /// The place is in nobody's zone (or an on-site search gave no place).
+    OutOfZone,
+    /// Experts are eligible but none has a free slot in the window.
+    FullyBooked,
+}
+
+impl Blocker {
+    /// The stable machine code, e.g. `out-of-zone`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NoExpertOfKind => "no-expert-of-kind",
+            Self::NoSkill => "no-skill",
+            Self::InsurerNotAccepted => "insurer-not-accepted",
+            Self::InsuredTypeNotAccepted => "insured-type-not-accepted",
+            Self::DwellingTypeNotAccepted => "dwelling-type-not-accepted",
+            Self::StakeTooHigh => "stake-too-high",
+            Self::OutOfZone => "out-of-zone",
+            Self::FullyBooked => "fully-booked",
+        }
+    }
+}
+
+impl std::fmt::Display for Blocker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The experts who may take a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Eligibility {
+    /// Directory indexes of the eligible experts, ascending.
+    pub experts: Vec<usize>,
+    /// `None` when someone is eligible; otherwise the rule at which the experts that got
+    /// furthest failed. Never [`Blocker::FullyBooked`]: that one is for the caller to
+    /// give when `Directory::search` finds nothing.
+    pub blocked_by: Option<Blocker>,
+}
 
 /// Whether an empty accept-list (meaning "all") or the list itself admits `value`.
 fn accepts<T: PartialEq>(list: &[T], value: &T) -> bool {

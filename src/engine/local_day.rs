@@ -1,6 +1,6 @@
 //! Local days of a time zone, seen as instants (UTC seconds).
 //!
-//! A [`Frame`] describes one local date of one time zone by the constant-offset segments
+//! A [`LocalDay`] describes one local date of one time zone by the constant-offset segments
 //! of time around it (one segment on most days, two on a DST day). With it, local times
 //! of that date become instants without asking `chrono-tz` again, and the grid-aligned
 //! instants of the date can be stepped through.
@@ -26,6 +26,11 @@ pub(crate) fn instant(secs: i64) -> DateTime<Utc> {
     } else {
         DateTime::<Utc>::MAX_UTC
     })
+}
+
+/// Whole seconds at or after an instant.
+pub(crate) fn ceil_secs(at: DateTime<Utc>) -> i64 {
+    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
 }
 
 /// The UTC offset of `tz` at instant `secs`, in seconds.
@@ -58,7 +63,7 @@ struct Segment {
 
 /// One local date of one time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Frame {
+pub(crate) struct LocalDay {
     date: NaiveDate,
     /// Local midnight of `date` read as if it were UTC, in seconds.
     midnight: i64,
@@ -70,7 +75,7 @@ pub(crate) struct Frame {
     parts_len: usize,
 }
 
-impl Frame {
+impl LocalDay {
     /// Describes `date` in `tz` (two offset look-ups, more on a DST day).
     pub fn new(tz: Tz, date: NaiveDate) -> Self {
         let midnight = date.and_time(NaiveTime::MIN).and_utc().timestamp();
@@ -150,7 +155,7 @@ impl Frame {
         self.at_changing(naive, pick)
     }
 
-    /// [`Frame::at`] on a day when the offset changes, for the local time `naive`.
+    /// [`LocalDay::at`] on a day when the offset changes, for the local time `naive`.
     #[cold]
     #[inline(never)]
     fn at_changing(&self, naive: i64, pick: Pick) -> i64 {
@@ -196,7 +201,7 @@ impl Frame {
         self.next_aligned_changing(x, grid)
     }
 
-    /// [`Frame::next_aligned`] on a day when the offset changes.
+    /// [`LocalDay::next_aligned`] on a day when the offset changes.
     #[cold]
     #[inline(never)]
     fn next_aligned_changing(&self, x: i64, grid: i64) -> Option<i64> {
@@ -209,7 +214,7 @@ impl Frame {
     }
 }
 
-impl Frame {
+impl LocalDay {
     /// Calls `each` with every grid-aligned instant of this local date in `[from, to]`, in
     /// order: within a constant-offset part they are `grid` apart, so stepping costs an
     /// addition (`grid` in seconds, a multiple of 60).
@@ -230,8 +235,8 @@ pub(crate) fn week_span(tz: Tz, date: NaiveDate) -> (i64, i64) {
     let monday = date - Days::new(u64::from(date.weekday().num_days_from_monday()));
     let next = monday + Days::new(7);
     (
-        Frame::new(tz, monday).at(0, Pick::Earliest),
-        Frame::new(tz, next).at(0, Pick::Earliest),
+        LocalDay::new(tz, monday).at(0, Pick::Earliest),
+        LocalDay::new(tz, next).at(0, Pick::Earliest),
     )
 }
 
@@ -250,7 +255,7 @@ mod tests {
 
     #[test]
     fn an_ordinary_paris_winter_day_has_one_offset() {
-        let frame = Frame::new(Paris, date(2026, 11, 24));
+        let frame = LocalDay::new(Paris, date(2026, 11, 24));
         assert_eq!(frame.segments().len(), 1);
         assert_eq!(
             frame.at(8 * 60, Pick::Earliest),
@@ -262,7 +267,7 @@ mod tests {
 
     #[test]
     fn on_the_spring_forward_day_a_time_in_the_gap_moves_to_three_o_clock() {
-        let frame = Frame::new(Paris, date(2026, 3, 29));
+        let frame = LocalDay::new(Paris, date(2026, 3, 29));
         let three = utc("2026-03-29T01:00:00Z");
         assert_eq!(frame.at(2 * 60 + 30, Pick::Earliest), three);
         assert_eq!(frame.at(2 * 60 + 30, Pick::Latest), three);
@@ -274,7 +279,7 @@ mod tests {
 
     #[test]
     fn on_the_fall_back_day_a_repeated_time_has_two_instants() {
-        let frame = Frame::new(Paris, date(2026, 10, 25));
+        let frame = LocalDay::new(Paris, date(2026, 10, 25));
         let first = utc("2026-10-25T00:30:00Z");
         let second = utc("2026-10-25T01:30:00Z");
         assert_eq!(frame.at(2 * 60 + 30, Pick::Earliest), first);
@@ -287,7 +292,7 @@ mod tests {
 
     #[test]
     fn grid_alignment_follows_local_time_in_a_half_hour_zone() {
-        let frame = Frame::new(chrono_tz::Asia::Kolkata, date(2026, 1, 5));
+        let frame = LocalDay::new(chrono_tz::Asia::Kolkata, date(2026, 1, 5));
         // 09:00 +05:30 is 03:30 UTC.
         let nine = utc("2026-01-05T03:30:00Z");
         assert_eq!(frame.next_aligned(nine - 1799, 3600), Some(nine));

@@ -13,7 +13,7 @@
 use std::sync::OnceLock;
 
 /// The bundled table, `postal_code,lat,lon` with four decimals, sorted by code.
-const TABLE_CSV: &str = include_str!("../../data/fr_postal_centroids.csv");
+const TABLE_CSV: &str = include_str!("../../../data/fr_postal_centroids.csv");
 
 /// Expected first line of [`TABLE_CSV`].
 const HEADER: &str = "postal_code,lat,lon";

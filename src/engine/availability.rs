@@ -1,27 +1,28 @@
-//! The free starts of one expert on one local day, by interval arithmetic.
+//! What a request asks of one expert, and that expert's free starts on one local day.
 //!
-//! A start `s` is free when it is grid-aligned (checked by [`Frame::next_aligned`]) and
-//! lies in one of the closed spans [`free_spans`] computes: the working ranges shrunk by
+//! A start is free when it is grid-aligned ([`LocalDay::next_aligned`]) and lies in one of
+//! the closed spans [`ExpertRequest::free_spans`] computes: the working ranges shrunk by
 //! the duration, minus every start that would overlap an absence or a widened
 //! appointment, break a travel rule, or fall outside the window and notice.
 
-use chrono::Datelike as _;
+use chrono::{Datelike as _, Weekday};
 
-use super::Settings;
-use super::calendar::{Sheet, Span as _, around, starting_in};
-use super::clock::{Frame, MINUS_INF, PLUS_INF, Pick};
-use super::intervals::{normalize, subtract};
+use super::busy::{BusyTimes, DaySweep, around, starting_in};
+use super::local_day::{LocalDay, MINUS_INF, PLUS_INF, Pick};
+use super::obstacles::DayObstacles;
+use super::settings::Settings;
+use super::spans::{normalize, subtract};
 use super::travel::{Anchor, travel_minutes};
 use crate::domain::GeoPoint;
 use crate::domain::expert::ExpertProfile;
 
-/// What is asked of one expert, the day aside.
+/// What a request asks of one expert, the day aside.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Need<'a> {
+pub(crate) struct ExpertRequest<'a> {
     /// The expert.
     pub profile: &'a ExpertProfile,
     /// The expert's calendar, in seconds.
-    pub sheet: Sheet<'a>,
+    pub busy: BusyTimes<'a>,
     /// The appointment place when on site; `None` when remote.
     pub place: Option<Anchor>,
     /// On site, the travel in seconds from the expert's base to the place, if a base.
@@ -56,8 +57,8 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    /// The on-site appointments of the day last given to [`Need::free_spans`], with their
-    /// travel (empty when remote).
+    /// The on-site appointments of the day last given to [`ExpertRequest::free_spans`],
+    /// with their travel (empty when remote).
     pub fn visits(&self) -> &[Visit] {
         &self.visits
     }
@@ -86,7 +87,7 @@ pub(crate) fn travel_after(visits: &[Visit], base: Option<i64>, start: i64) -> u
     u32::try_from(seconds.unwrap_or(0) / 60).unwrap_or(u32::MAX)
 }
 
-impl Need<'_> {
+impl ExpertRequest<'_> {
     /// Travel in seconds from `from` to the appointment place (0 when remote).
     fn travel_to_place(&self, from: &GeoPoint) -> i64 {
         self.place.map_or(0, |place| {
@@ -95,7 +96,7 @@ impl Need<'_> {
     }
 
     /// The working ranges of the day as start spans, within the window and notice.
-    fn working_spans(&self, frame: &Frame, spans: &mut Vec<(i64, i64)>) {
+    fn working_spans(&self, frame: &LocalDay, spans: &mut Vec<(i64, i64)>) {
         let (day_from, day_to) = frame.span();
         let weekday = frame.date().weekday();
         for range in self.profile.weekly_hours.day(weekday) {
@@ -113,10 +114,10 @@ impl Need<'_> {
     }
 
     /// Whether the daily maximum is already reached on this day.
-    fn day_is_full(&self, frame: &Frame) -> bool {
+    fn day_is_full(&self, frame: &LocalDay) -> bool {
         self.profile.max_appointments_per_day.is_some_and(|max| {
             let (from, to) = frame.span();
-            starting_in(self.sheet.appointments, from, to).len() >= usize::from(max)
+            starting_in(self.busy.appointments, from, to).len() >= usize::from(max)
         })
     }
 
@@ -124,22 +125,22 @@ impl Need<'_> {
     /// the starts in `[lo, hi]`.
     fn busy_holes(&self, (lo, hi): (i64, i64), holes: &mut Vec<(i64, i64)>) {
         let d = self.duration;
-        let absences = around(self.sheet.absences, lo, hi + d, self.sheet.reach.absence);
+        let absences = around(self.busy.absences, lo, hi + d, self.busy.reach.absence);
         for absence in absences {
-            let (from, to) = (absence.start_secs(), absence.end_secs());
+            let (from, to) = (absence.start, absence.end);
             if from < to && to > lo {
                 holes.push((from - d + 1, to - 1));
             }
         }
         let buffer = i64::from(self.profile.buffer_minutes) * 60;
         let appointments = around(
-            self.sheet.appointments,
+            self.busy.appointments,
             lo - buffer,
             hi + d + buffer,
-            self.sheet.reach.appointment,
+            self.busy.reach.appointment,
         );
         for booked in appointments {
-            let (from, to) = (booked.start_secs() - buffer, booked.end_secs() + buffer);
+            let (from, to) = (booked.start - buffer, booked.end + buffer);
             if from < to && to > lo {
                 holes.push((from - d + 1, to - 1));
             }
@@ -147,13 +148,13 @@ impl Need<'_> {
     }
 
     /// The on-site appointments starting on this day, with the travel to the place.
-    fn visits(&self, frame: &Frame, visits: &mut Vec<Visit>) {
+    fn visits(&self, frame: &LocalDay, visits: &mut Vec<Visit>) {
         let (from, to) = frame.span();
-        for booked in starting_in(self.sheet.appointments, from, to) {
+        for booked in starting_in(self.busy.appointments, from, to) {
             if let Some(at) = &booked.place {
                 visits.push(Visit {
-                    start: booked.start_secs(),
-                    end: booked.end_secs(),
+                    start: booked.start,
+                    end: booked.end,
                     travel: self.travel_to_place(at),
                 });
             }
@@ -186,7 +187,7 @@ impl Need<'_> {
     }
 
     /// Appends to `out` the free start spans of this expert on the frame's date.
-    pub fn free_spans(&self, frame: &Frame, scratch: &mut Scratch, out: &mut Vec<(i64, i64)>) {
+    pub fn free_spans(&self, frame: &LocalDay, scratch: &mut Scratch, out: &mut Vec<(i64, i64)>) {
         let Scratch {
             spans,
             holes,
@@ -217,7 +218,7 @@ impl Need<'_> {
     /// The travel to a slot starting at `start` on the frame's date: from the on-site
     /// appointment of the day with the greatest end at or before `start` (the longest
     /// trip when several end together), else from the base, else 0. Remote: 0.
-    pub fn travel_at(&self, frame: &Frame, start: i64) -> u32 {
+    pub fn travel_at(&self, frame: &LocalDay, start: i64) -> u32 {
         if self.place.is_none() {
             return 0;
         }
@@ -225,10 +226,49 @@ impl Need<'_> {
         self.visits(frame, &mut visits);
         travel_after(&visits, self.base_travel, start)
     }
+
+    /// Writes in `starts[i]` the first grid-aligned start on the date of `frames[i]`
+    /// (whose weekday is `weekdays[i]`) that is free by every rule but the trips between
+    /// visits (the trip from the base counts), or [`PLUS_INF`] when there is none. It is
+    /// never after the real first free start, so the search ranks expert-days by it
+    /// without computing any distance; one sweep over the calendar serves all the days,
+    /// which must be in date order.
+    pub fn first_starts_without_trips(
+        &self,
+        frames: &[LocalDay],
+        weekdays: &[Weekday],
+        grid: i64,
+        starts: &mut [i64],
+    ) {
+        let (d, buffer) = (self.duration, i64::from(self.profile.buffer_minutes) * 60);
+        let max_per_day = self.profile.max_appointments_per_day.map(usize::from);
+        let mut sweep = DaySweep::new(self.busy, buffer);
+        for ((frame, &weekday), out) in frames.iter().zip(weekdays).zip(starts.iter_mut()) {
+            *out = PLUS_INF;
+            let ranges = self.profile.weekly_hours.day(weekday);
+            let Some(first) = ranges.first() else {
+                continue;
+            };
+            let (day_from, _) = frame.span();
+            let entries = sweep.day(frame.span());
+            if max_per_day.is_some_and(|max| entries.count >= max) {
+                continue;
+            }
+            let first_start = frame.at(first.start(), Pick::Earliest);
+            let mut start = self.lo.max(first_start).max(day_from);
+            if let Some(base) = self.base_travel {
+                start = start.max((first_start + base).min(entries.first_visit_end));
+            }
+            let obstacles = DayObstacles::new(&entries, d, buffer);
+            *out = obstacles
+                .first_free_start(frame, ranges, start, self.hi, grid)
+                .unwrap_or(PLUS_INF);
+        }
+    }
 }
 
 /// The first free start at or after `x` among `spans` (normalized), on the grid.
-pub(crate) fn first_free(frame: &Frame, spans: &[(i64, i64)], x: i64, grid: i64) -> Option<i64> {
+pub(crate) fn first_free(frame: &LocalDay, spans: &[(i64, i64)], x: i64, grid: i64) -> Option<i64> {
     let first = spans.partition_point(|&(_, to)| to < x);
     spans[first..].iter().find_map(|&(from, to)| {
         frame
