@@ -8,7 +8,10 @@ use creneau::service::offers::{SlotOffer, SlotSigner};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestDb, days_ahead, open_expert};
+use creneau::clock::Clock;
+use creneau::config::ServerConfig;
+
+use crate::helpers::{TestApp, days_ahead, open_expert, two_instances};
 
 /// A genuine VISIO offer for `expert_id` at `start`, as a search would have made it.
 pub async fn offer(
@@ -158,17 +161,9 @@ async fn overlapping_slots_of_one_expert_are_never_both_booked_and_adjacent_ones
     assert_eq!((a.0, b.0), (201, 201), "{a:?} {b:?}");
 }
 
-/// Two server instances on one fresh database.
-async fn two_instances() -> (TestApp, TestApp) {
-    let db = crate::helpers::fresh_db().await;
-    let url = db.url.clone();
-    let one = TestApp::spawn_on(db).await;
-    (one, TestApp::spawn_on(TestDb::shared(&url)).await)
-}
-
 #[tokio::test]
 async fn two_server_instances_on_one_database_never_double_book() {
-    let (one, two) = two_instances().await;
+    let (one, two) = two_instances(ServerConfig::default(), Clock::system()).await;
     let (_, token) = one.firm("Cabinet").await;
     let expert_id = one.expert(&token, open_expert("J. Martin")).await;
     let key = one.api_key().await;
@@ -310,7 +305,7 @@ async fn a_refused_booking_is_replayed_under_its_key() {
 
 #[tokio::test]
 async fn an_expert_created_through_another_instance_is_bookable_at_once() {
-    let (one, two) = two_instances().await;
+    let (one, two) = two_instances(ServerConfig::default(), Clock::system()).await;
     let (_, token) = one.firm("Cabinet").await;
     one.expert(&token, open_expert("J. Martin")).await;
     let key = one.api_key().await;

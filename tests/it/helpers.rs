@@ -342,3 +342,12 @@ impl TestApp {
 pub fn manual_clock() -> Clock {
     Clock::manual(Clock::system().now())
 }
+
+/// Two server instances on one fresh database, with `config`, on one `clock`.
+pub async fn two_instances(config: ServerConfig, clock: Clock) -> (TestApp, TestApp) {
+    let db = fresh_db().await;
+    let url = db.url.clone();
+    let one = TestApp::spawn_with_clock(db, config.clone(), clock.clone()).await;
+    let two = TestApp::spawn_with_clock(TestDb::shared(&url), config, clock).await;
+    (one, two)
+}

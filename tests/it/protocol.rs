@@ -1,5 +1,6 @@
 //! Etape 1 and 2 over real HTTP: slot search, booking, reads.
 
+use creneau::clock::Clock;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, days_ahead, open_expert, search_body};
@@ -252,15 +253,7 @@ async fn another_instance_sees_a_booking_within_the_calendar_cache_delay_and_nev
         calendar_cache_ms: 300,
         ..Default::default()
     };
-    let clock = crate::helpers::manual_clock();
-    let a = TestApp::spawn_with_clock(
-        crate::helpers::fresh_db().await,
-        config.clone(),
-        clock.clone(),
-    )
-    .await;
-    let b =
-        TestApp::spawn_with_clock(crate::helpers::TestDb::shared(&a.db.url), config, clock).await;
+    let (a, b) = crate::helpers::two_instances(config, crate::helpers::manual_clock()).await;
     let (_, token) = a.firm("Cabinet").await;
     a.expert(&token, open_expert("J. Martin")).await;
     let key = a.api_key().await;
@@ -304,8 +297,7 @@ async fn on_postgresql_a_booking_through_another_instance_is_seen_at_once_whatev
         calendar_cache_ms: 60_000,
         ..Default::default()
     };
-    let a = TestApp::spawn_with(crate::helpers::fresh_db().await, config.clone()).await;
-    let b = TestApp::spawn_with(crate::helpers::TestDb::shared(&a.db.url), config).await;
+    let (a, b) = crate::helpers::two_instances(config, Clock::system()).await;
     let (_, token) = a.firm("Cabinet").await;
     a.expert(&token, open_expert("J. Martin")).await;
     let key = a.api_key().await;
@@ -349,15 +341,7 @@ async fn a_new_expert_is_offered_at_once_here_and_within_the_delay_elsewhere() {
         calendar_cache_ms: 300,
         ..Default::default()
     };
-    let clock = crate::helpers::manual_clock();
-    let a = TestApp::spawn_with_clock(
-        crate::helpers::fresh_db().await,
-        config.clone(),
-        clock.clone(),
-    )
-    .await;
-    let b =
-        TestApp::spawn_with_clock(crate::helpers::TestDb::shared(&a.db.url), config, clock).await;
+    let (a, b) = crate::helpers::two_instances(config, crate::helpers::manual_clock()).await;
     let (_, token) = a.firm("Cabinet").await;
     let key = a.api_key().await;
     let body = search_body("VISIO", days_ahead(3), 1);
