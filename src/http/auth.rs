@@ -67,6 +67,10 @@ impl FromRequestParts<AppState> for ClaimsIaClient {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         const INVALID: ApiError = ApiError::Unauthorized("invalid API key");
+        // Already checked by a layer in front of the handler (idempotency).
+        if let Some(client) = parts.extensions.get::<Self>() {
+            return Ok(client.clone());
+        }
         let key = bearer(parts)?;
         let client_id = api_key_client_id(key).ok_or(INVALID)?;
         let client = state.service.api_client(client_id).await?.ok_or(INVALID)?;

@@ -237,13 +237,15 @@ async fn read(state: &AppState, request: Request) -> Result<Result<Keyed, Reques
     let Some(key) = key_of(&parts.headers)? else {
         return Ok(Err(Request::from_parts(parts, Body::from(bytes))));
     };
+    let client_id = client.id.clone();
+    parts.extensions.insert(client);
     let path = parts
         .extensions
         .get::<OriginalUri>()
         .map_or_else(|| parts.uri.path().to_owned(), |o| o.path().to_owned());
     Ok(Ok(Keyed {
         request_hash: fingerprint(parts.method.as_str(), &path, &value),
-        client_id: client.id,
+        client_id,
         key,
         parts,
         body: bytes,
