@@ -19,7 +19,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Wraps the application in the middleware stack (outermost first).
 pub fn wrap(app: Router, timeout: Duration) -> Router {
     app.layer(axum::middleware::map_response(problem_for_bare_errors))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -30,11 +33,42 @@ pub fn wrap(app: Router, timeout: Duration) -> Router {
                         .get(&REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+                    let path = loggable(request.uri().path());
+                    tracing::info_span!("request", id, method = %request.method(), path)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unfit_request_id))
+}
+
+/// Longest request id kept from the client.
+const MAX_REQUEST_ID: usize = 64;
+
+/// Drops a client's request id that is too long or not plain (letters, digits, `-`, `_`,
+/// `.`, `:`), so that it is neither echoed nor logged: the server makes its own.
+async fn drop_unfit_request_id(mut request: Request<Body>) -> Request<Body> {
+    let fit = request.headers().get(&REQUEST_ID).is_none_or(|id| {
+        let id = id.as_bytes();
+        !id.is_empty()
+            && id.len() <= MAX_REQUEST_ID
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    });
+    if !fit {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
+}
+
+/// The path as logged: a calendar feed's path is its secret, so its token is left out.
+fn loggable(path: &str) -> &str {
+    if path.starts_with("/feeds/") {
+        "/feeds/{token}.ics"
+    } else {
+        path
+    }
 }
 
 #[allow(clippy::needless_pass_by_value)] // the signature CatchPanicLayer requires
@@ -88,4 +122,15 @@ async fn problem_for_bare_errors(response: Response<Body>) -> Response<Body> {
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable;
+
+    #[test]
+    fn a_feed_token_is_never_logged() {
+        assert_eq!(loggable("/feeds/s3cr3t-t0ken.ics"), "/feeds/{token}.ics");
+        assert_eq!(loggable("/v1/appointments/a1"), "/v1/appointments/a1");
+    }
 }

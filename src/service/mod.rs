@@ -39,6 +39,9 @@ use crate::store::Store;
 use calendars::CalendarCache;
 use offers::SlotSigner;
 
+/// How far ahead of now an appointment can be searched for or moved to.
+pub const HORIZON_DAYS: i64 = 730;
+
 /// What the operations need, built once per server.
 pub struct Service {
     /// Persistence.

@@ -2,6 +2,7 @@
 //! effects.
 
 use super::{Result, Service};
+use crate::store::StoreError;
 use crate::store::{
     Absence, ApiClient, Attachment, Event, Expert, Firm, FirmCredential, Owner, Page, PageRequest,
     StoredDossier,
@@ -20,12 +21,18 @@ impl Service {
 
     /// A firm's credential, by its public client id.
     pub async fn firm_credential(&self, client_id: &str) -> Result<Option<FirmCredential>> {
-        Ok(self.store.firm_credential(client_id).await?)
+        match self.store.firm_credential(client_id).await {
+            Err(StoreError::NotFound) => Ok(None),
+            found => Ok(found?),
+        }
     }
 
     /// A Claims IA client, from the cache while fresh.
     pub async fn api_client(&self, id: &str) -> Result<Option<ApiClient>> {
-        Ok(self.api_clients.get(self.store.as_ref(), id).await?)
+        match self.api_clients.get(self.store.as_ref(), id).await {
+            Err(StoreError::NotFound) => Ok(None),
+            found => Ok(found?),
+        }
     }
 
     /// One of a firm's experts.

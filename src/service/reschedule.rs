@@ -80,6 +80,12 @@ impl Service {
         expert_id: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<(Move, Box<Recheck>)> {
+        if start > now + chrono::Duration::days(super::HORIZON_DAYS) {
+            return Err(Error::invalid(
+                "/start",
+                format!("at most {} days from now", super::HORIZON_DAYS),
+            ));
+        }
         let expert_id = expert_id.unwrap_or_else(|| current.expert_id.clone());
         let expert = match self.store.expert(&current.firm_id, &expert_id).await {
             Err(StoreError::NotFound) => {

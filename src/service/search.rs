@@ -120,6 +120,13 @@ fn window(request: &SlotSearchRequest, now: DateTime<Utc>) -> Result<Window> {
     if to <= from {
         return Err(Error::invalid("/to", "must be after from"));
     }
+    if to > now + Duration::days(super::HORIZON_DAYS) {
+        let pointer = if request.to.is_some() { "/to" } else { "/from" };
+        return Err(Error::invalid(
+            pointer,
+            format!("at most {} days from now", super::HORIZON_DAYS),
+        ));
+    }
     if to - from > Duration::days(MAX_WINDOW_DAYS) {
         return Err(Error::invalid(
             "/to",

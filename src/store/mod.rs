@@ -64,7 +64,26 @@ pub enum StoreError {
     Corrupt(String),
     /// The database failed or is unreachable.
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// SQLSTATE of a text PostgreSQL cannot hold: a NUL character.
+const NUL_IN_TEXT: &str = "22021";
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        // Only ids and keys reach the database as raw text (every other text is a
+        // validated domain type, which refuses control characters): no row can have an id
+        // with a NUL, so on PostgreSQL, which refuses to read one, it is not found either,
+        // as on SQLite.
+        match err
+            .as_database_error()
+            .and_then(sqlx::error::DatabaseError::code)
+        {
+            Some(code) if code == NUL_IN_TEXT => Self::NotFound,
+            _ => Self::Database(err),
+        }
+    }
 }
 
 /// The rules the stored state can refuse a change by, each mapped once from what the

@@ -140,3 +140,94 @@ fn creneau_url(url: &str) -> String {
         url.to_owned()
     }
 }
+
+#[tokio::test]
+async fn a_nul_character_in_an_id_or_a_client_id_is_not_found_never_a_500() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("A").await;
+    let key = app.api_key().await;
+    for (path, credential) in [
+        ("/v1/appointments/%00", &key),
+        ("/v1/appointments?claimsIaRef=%00", &key),
+        ("/v1/appointments/%00/dossier", &key),
+        ("/admin/v1/experts/%00", &token),
+        ("/admin/v1/appointments/%00", &token),
+    ] {
+        let (status, body) = app.call("GET", path, credential, None).await;
+        assert!(matches!(status, 200 | 404), "{path}: {status} {body}");
+        if status == 200 {
+            assert_eq!(body["items"], json!([]), "{path}: {body}");
+        }
+    }
+    let response = app
+        .http
+        .post(app.url("/admin/v1/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "\0"),
+            ("client_secret", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn a_long_or_odd_request_id_is_replaced_not_echoed() {
+    let app = TestApp::spawn().await;
+    let kept = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "abc-123");
+    for odd in ["x".repeat(5000), "a b".to_owned(), "<script>".to_owned()] {
+        let response = app
+            .http
+            .get(app.url("/healthz"))
+            .header("x-request-id", odd.as_str())
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"].to_str().unwrap();
+        assert_ne!(id, odd);
+        assert!(id.len() <= 64, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn a_search_or_a_move_past_the_horizon_is_422() {
+    let app = TestApp::spawn().await;
+    let key = app.api_key().await;
+    let far = json!({
+        "insurer": "AXA", "insuredType": "PARTICULIER", "claimType": "DDE",
+        "expertiseType": "VISIO", "stake": { "total": 1000 },
+        "from": "9999-12-31T00:00:00+01:00"
+    });
+    let (status, body) = app.call("POST", "/v1/slot-searches", &key, Some(far)).await;
+    assert_problem(status, &body, 422, "validation-failed");
+    assert_eq!(body["errors"][0]["pointer"], "/from", "{body}");
+
+    let (_, token) = app.firm("A").await;
+    let expert = app
+        .expert(&token, crate::helpers::open_expert("J. Martin"))
+        .await;
+    let start = crate::helpers::days_ahead(3) + chrono::Duration::hours(9);
+    let slot = crate::concurrency::offer(&app, &key, &expert, start, 60).await;
+    let (status, booked) = app.book(&key, &slot, "CIA-FAR-1").await;
+    assert_eq!(status, 201, "{booked}");
+    let id = booked["appointmentId"].as_str().unwrap();
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/admin/v1/appointments/{id}/reschedule"),
+            &token,
+            Some(json!({ "start": "9999-12-31T09:00:00+01:00" })),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation-failed");
+    assert_eq!(body["errors"][0]["pointer"], "/start", "{body}");
+}
