@@ -18,16 +18,32 @@ pub struct AppState {
     pub service: Arc<Service>,
     /// Firm access token keys.
     pub tokens: Arc<TokenKeys>,
-    /// Lock-out of clients presenting bad secrets.
-    pub throttle: Arc<Throttle>,
+    /// What holds back the token endpoint.
+    pub throttle: Arc<TokenThrottle>,
     /// Settings.
     pub config: Arc<ServerConfig>,
 }
 
-/// Failures allowed per client id before the token endpoint locks it out.
+/// Failures allowed per client id and address before the token endpoint locks that address
+/// out of that client.
 const MAX_FAILED_SECRETS: u32 = 5;
+/// Failures of any kind allowed per address before the token endpoint locks it out.
+const MAX_FAILURES_PER_SOURCE: u32 = 30;
 /// How long those failures count, and the lock-out lasts.
 const FAILED_SECRET_WINDOW: Duration = Duration::from_secs(300);
+/// Password checks at once.
+const CONCURRENT_PASSWORD_CHECKS: usize = 1;
+
+/// What holds back the token endpoint: lock-outs of bad secrets per client id and address,
+/// of failures per address, and a bound on the password checks running at once.
+pub struct TokenThrottle {
+    /// Failures per `"{address} {client id}"`.
+    pub clients: Throttle,
+    /// Failures per address.
+    pub sources: Throttle,
+    /// Password checks at once.
+    pub checks: tokio::sync::Semaphore,
+}
 
 impl AppState {
     /// Builds the state on the system clock.
@@ -58,11 +74,11 @@ impl AppState {
                 Duration::from_secs(config.token_ttl_secs),
                 clock.clone(),
             )),
-            throttle: Arc::new(Throttle::new(
-                MAX_FAILED_SECRETS,
-                FAILED_SECRET_WINDOW,
-                clock,
-            )),
+            throttle: Arc::new(TokenThrottle {
+                clients: Throttle::new(MAX_FAILED_SECRETS, FAILED_SECRET_WINDOW, clock.clone()),
+                sources: Throttle::new(MAX_FAILURES_PER_SOURCE, FAILED_SECRET_WINDOW, clock),
+                checks: tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS),
+            }),
             config: Arc::new(config),
         })
     }

@@ -8,8 +8,16 @@ async fn token_request(
     app: &TestApp,
     form: &[(&str, &str)],
 ) -> (u16, reqwest::header::HeaderMap, Value) {
-    let response = app
-        .http
+    token_request_from(app, &app.http, form).await
+}
+
+/// A token request sent with `http` (bound to a given loopback address, say).
+async fn token_request_from(
+    app: &TestApp,
+    http: &reqwest::Client,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = http
         .post(app.url("/admin/v1/token"))
         .form(form)
         .send()
@@ -150,4 +158,72 @@ async fn forged_and_malformed_bearer_tokens_are_401() {
         response.headers()["www-authenticate"],
         "Bearer realm=\"creneau\""
     );
+}
+
+/// A client whose requests come from another loopback address.
+fn client_from(last_octet: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last_octet]))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn bad_secrets_from_one_address_do_not_lock_the_firm_out_elsewhere() {
+    let app = TestApp::spawn().await;
+    let profile = creneau::domain::firm::FirmProfile::from_stored(
+        "A".into(),
+        "73282932000074",
+        "Europe/Paris",
+    )
+    .unwrap();
+    let firm = app.store.create_firm(&profile).await.unwrap();
+    let (client_id, secret) = creneau::cli::firm_credentials(app.store.as_ref(), &firm.id)
+        .await
+        .unwrap();
+    let attacker = client_from(2);
+    let bad = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", "wrong"),
+    ];
+    for _ in 0..5 {
+        let (status, _, body) = token_request_from(&app, &attacker, &bad).await;
+        assert_problem(status, &body, 401, "unauthorized");
+    }
+    let good = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    let (status, _, body) = token_request_from(&app, &attacker, &good).await;
+    assert_problem(status, &body, 429, "too-many-requests");
+    let (status, _, body) = token_request(&app, &good).await;
+    assert_eq!(status, 200, "the firm itself is not locked out: {body}");
+}
+
+#[tokio::test]
+async fn unknown_client_ids_are_refused_and_throttled_per_address() {
+    let app = TestApp::spawn().await;
+    let prober = client_from(3);
+    for i in 0..30 {
+        let id = format!("firm_{i:016x}");
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", id.as_str()),
+            ("client_secret", "guess"),
+        ];
+        let (status, _, body) = token_request_from(&app, &prober, &form).await;
+        assert_problem(status, &body, 401, "unauthorized");
+    }
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "firm_ffffffffffffffff"),
+        ("client_secret", "guess"),
+    ];
+    let (status, headers, body) = token_request_from(&app, &prober, &form).await;
+    assert_problem(status, &body, 429, "too-many-requests");
+    assert!(headers.contains_key("retry-after"));
+    let (status, _, body) = token_request(&app, &form).await;
+    assert_problem(status, &body, 401, "unauthorized");
 }

@@ -1,6 +1,8 @@
 //! `POST /admin/v1/token`: OAuth2 client-credentials exchange for a firm access token.
 
-use axum::extract::{FromRequest, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::{Form, Json};
@@ -9,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{dummy_secret_hash, verify_secret};
+use crate::auth::verify_secret;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::state::AppState;
 
@@ -40,7 +42,9 @@ pub struct TokenResponse {
 }
 
 /// Exchanges a firm's client credentials for an access token. Repeated bad secrets for one
-/// client id lock it out for five minutes (429 with `Retry-After`).
+/// client id from one address lock that address out of that client for five minutes, and
+/// repeated failures of any kind lock the address out (429 with `Retry-After`); other
+/// addresses are not affected.
 #[utoipa::path(post, path = "/token", tag = "admin", security(()),
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
@@ -51,6 +55,7 @@ pub struct TokenResponse {
     ))]
 async fn issue_token(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> ApiResult<impl IntoResponse> {
     let Form(form) = Form::<TokenRequest>::from_request(request, &state)
@@ -69,31 +74,43 @@ async fn issue_token(
             "grant_type must be client_credentials".into(),
         ));
     }
-    if let Some(retry_after) = state.throttle.check(&form.client_id) {
+    let source = peer.ip().to_string();
+    let pair = format!("{source} {}", form.client_id);
+    let locked =
+        (state.throttle.sources.check(&source)).or_else(|| state.throttle.clients.check(&pair));
+    if let Some(retry_after) = locked {
         tracing::warn!(
             client_id = form.client_id,
-            "token request refused: client locked out"
+            "token request refused: locked out"
         );
         return Err(ApiError::TooManyRequests { retry_after });
     }
-    let credential = state.service.firm_credential(&form.client_id).await?;
-    // Unknown ids are verified against a dummy hash so both cases take the same time.
-    let hash = credential
-        .as_ref()
-        .map_or_else(|| dummy_secret_hash().to_owned(), |c| c.secret_hash.clone());
-    let secret = form.client_secret;
-    let valid = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let Some(credential) = credential.filter(|_| valid) else {
-        state.throttle.failed(&form.client_id);
+    let refused = || {
+        state.throttle.sources.failed(&source);
         tracing::warn!(
             client_id = form.client_id,
             "token request refused: bad client credentials"
         );
-        return Err(ApiError::Unauthorized("invalid client credentials"));
+        ApiError::Unauthorized("invalid client credentials")
     };
-    state.throttle.succeeded(&form.client_id);
+    // Client ids are random: an unknown one is refused without a password check.
+    let Some(credential) = state.service.firm_credential(&form.client_id).await? else {
+        return Err(refused());
+    };
+    let hash = credential.secret_hash.clone();
+    let secret = form.client_secret;
+    let valid = {
+        // Password checks are slow on purpose: a few at a time leave the cores to the API.
+        let _permit = state.throttle.checks.acquire().await;
+        tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+    };
+    if !valid {
+        state.throttle.clients.failed(&pair);
+        return Err(refused());
+    }
+    state.throttle.clients.succeeded(&pair);
     let access_token = state.tokens.issue(&credential.firm_id)?;
     tracing::info!(
         firm_id = credential.firm_id,
