@@ -113,6 +113,9 @@ pub fn verify_secret(secret: &str, phc: &str) -> bool {
 pub struct FirmClaims {
     /// Firm id.
     pub sub: String,
+    /// Client id of the credential the token was issued for (checked on every request,
+    /// so a revoked credential's tokens stop working at once).
+    pub cid: String,
     /// Audience, always [`AUDIENCE`].
     pub aud: String,
     /// Issuer, always [`ISSUER`].
@@ -155,11 +158,12 @@ impl TokenKeys {
         self.ttl
     }
 
-    /// Issues a token for a firm.
-    pub fn issue(&self, firm_id: &str) -> anyhow::Result<String> {
+    /// Issues a token for a firm's credential.
+    pub fn issue(&self, firm_id: &str, client_id: &str) -> anyhow::Result<String> {
         let now = self.clock.now().timestamp();
         let claims = FirmClaims {
             sub: firm_id.to_owned(),
+            cid: client_id.to_owned(),
             aud: AUDIENCE.into(),
             iss: ISSUER.into(),
             iat: now,
@@ -173,9 +177,10 @@ impl TokenKeys {
         )?)
     }
 
-    /// The firm id of a valid token: signed by us, for us, issued in the past for at most
-    /// [`MAX_TOKEN_TTL`], unexpired and already valid by this key's clock.
-    pub fn verify(&self, token: &str) -> Option<String> {
+    /// The firm id and credential client id of a valid token: signed by us, for us, issued
+    /// in the past for at most [`MAX_TOKEN_TTL`], unexpired and already valid by this key's
+    /// clock.
+    pub fn verify(&self, token: &str) -> Option<(String, String)> {
         const LEEWAY: i64 = 5;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
@@ -192,7 +197,7 @@ impl TokenKeys {
             && claims.iat <= now + LEEWAY
             && claims.exp - claims.iat <= longest
             && claims.nbf.is_none_or(|nbf| nbf <= now + LEEWAY);
-        valid.then_some(claims.sub)
+        valid.then_some((claims.sub, claims.cid))
     }
 }
 
@@ -293,8 +298,8 @@ mod tests {
     #[test]
     fn a_token_names_its_firm_and_a_forged_one_is_refused() {
         let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(600), Clock::system());
-        let token = keys.issue("firm-1").unwrap();
-        assert_eq!(keys.verify(&token).as_deref(), Some("firm-1"));
+        let token = keys.issue("firm-1", "c1").unwrap();
+        assert_eq!(keys.verify(&token), Some(("firm-1".into(), "c1".into())));
         let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(600), Clock::system());
         assert_eq!(other.verify(&token), None);
     }
@@ -344,9 +349,9 @@ mod tests {
     fn a_token_is_refused_once_expired_by_the_clock() {
         let clock = Clock::manual(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap());
         let keys = TokenKeys::new(&[7u8; 32], Duration::from_secs(600), clock.clone());
-        let token = keys.issue("firm-1").unwrap();
+        let token = keys.issue("firm-1", "c1").unwrap();
         clock.advance(Duration::from_secs(590));
-        assert_eq!(keys.verify(&token).as_deref(), Some("firm-1"));
+        assert!(keys.verify(&token).is_some());
         clock.advance(Duration::from_secs(20));
         assert_eq!(keys.verify(&token), None);
     }
@@ -358,6 +363,7 @@ mod tests {
         let now = clock.now().timestamp();
         let claims = |iat: i64, exp: i64, nbf: Option<i64>| FirmClaims {
             sub: "firm-1".into(),
+            cid: "c1".into(),
             aud: AUDIENCE.into(),
             iss: ISSUER.into(),
             iat,
@@ -365,7 +371,7 @@ mod tests {
             nbf,
         };
         let fine = signed(&[7u8; 32], &claims(now, now + 600, Some(now)));
-        assert_eq!(keys.verify(&fine).as_deref(), Some("firm-1"));
+        assert!(keys.verify(&fine).is_some());
         let not_yet = signed(&[7u8; 32], &claims(now, now + 600, Some(now + 300)));
         assert_eq!(keys.verify(&not_yet), None, "nbf in the future");
         let future = signed(&[7u8; 32], &claims(now + 300, now + 900, None));

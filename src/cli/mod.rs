@@ -12,7 +12,9 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use crate::auth::{new_api_key, new_firm_secret, sha256};
-use crate::config::{Cli, ClientCommand, Command, FirmCommand, LoadtestArgs, ServeArgs};
+use crate::config::{
+    Cli, ClientCommand, Command, CredentialsAction, FirmCommand, LoadtestArgs, ServeArgs,
+};
 use crate::domain::firm::FirmProfile;
 use crate::http::AppState;
 use crate::store::{self, ApiClient, FirmCredential, Store, StoreError};
@@ -81,7 +83,27 @@ async fn firm(store: &dyn Store, command: FirmCommand, as_json: bool) -> anyhow:
             );
             Ok(())
         }
-        FirmCommand::Credentials { firm_id } => {
+        FirmCommand::Credentials {
+            action: Some(CredentialsAction::Revoke { client_id }),
+            ..
+        } => {
+            revoke_credential(store, &client_id).await?;
+            say(&format!("credential revoked: {client_id}"));
+            Ok(())
+        }
+        FirmCommand::Remove { firm_id } => {
+            let (revoked, deactivated) = remove_firm(store, &firm_id).await?;
+            print(
+                as_json,
+                &json!({ "firmId": firm_id, "credentialsRevoked": revoked, "expertsDeactivated": deactivated }),
+                &format!(
+                    "firm removed: {firm_id} ({revoked} credentials revoked, {deactivated} experts deactivated)"
+                ),
+            );
+            Ok(())
+        }
+        FirmCommand::Credentials { firm_id, .. } => {
+            let firm_id = firm_id.context("name the firm: creneau firm credentials FIRM_ID")?;
             let (client_id, secret) = firm_credentials(store, &firm_id).await?;
             print(
                 as_json,
@@ -217,6 +239,42 @@ pub async fn firm_credentials(
         })
         .await?;
     Ok((minted.client_id, minted.secret))
+}
+
+/// Revokes a firm credential: its access tokens are refused from the next request on.
+pub async fn revoke_credential(store: &dyn Store, client_id: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        store.revoke_firm_credential(client_id).await?,
+        "no credential with client id {client_id}"
+    );
+    Ok(())
+}
+
+/// Removes a firm: revokes its credentials and deactivates its experts (never offered
+/// again; history kept). Returns how many credentials and experts that took.
+pub async fn remove_firm(store: &dyn Store, firm_id: &str) -> anyhow::Result<(u64, usize)> {
+    match store.firm(firm_id).await {
+        Err(StoreError::NotFound) => anyhow::bail!("no firm with id {firm_id}"),
+        other => other?,
+    };
+    let revoked = store.revoke_firm_credentials(firm_id).await?;
+    let mut deactivated = 0;
+    let mut page = store::PageRequest {
+        after: None,
+        limit: 500,
+    };
+    loop {
+        let experts = store.list_experts(firm_id, &page).await?;
+        for expert in experts.items.iter().filter(|e| e.profile.active) {
+            store.deactivate_expert(firm_id, &expert.id).await?;
+            deactivated += 1;
+        }
+        match experts.next_after {
+            Some(after) => page.after = Some(after),
+            None => break,
+        }
+    }
+    Ok((revoked, deactivated))
 }
 
 /// Creates a protocol client; returns its id and one-time API key.

@@ -166,10 +166,31 @@ pub enum FirmCommand {
         #[arg(long, default_value = "Europe/Paris")]
         time_zone: String,
     },
-    /// Mint a client id and a one-time secret for a firm's admin API.
+    /// Mint a client id and a one-time secret for a firm's admin API (`credentials
+    /// FIRM_ID`), or revoke one (`credentials revoke CLIENT_ID`).
+    #[command(args_conflicts_with_subcommands = true)]
     Credentials {
+        /// The firm's id, to mint a credential.
+        firm_id: Option<String>,
+        /// What to do instead of minting.
+        #[command(subcommand)]
+        action: Option<CredentialsAction>,
+    },
+    /// Remove a firm: its credentials are revoked (their tokens refused at once) and its
+    /// experts deactivated; its appointments and history are kept.
+    Remove {
         /// The firm's id.
         firm_id: String,
+    },
+}
+
+/// `firm credentials` actions.
+#[derive(Debug, Subcommand)]
+pub enum CredentialsAction {
+    /// Revoke a credential: its access tokens are refused at once.
+    Revoke {
+        /// The credential's client id.
+        client_id: String,
     },
 }
 
@@ -231,6 +252,29 @@ pub struct DemoArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firm_credentials_are_minted_for_a_firm_or_revoked_by_client_id() {
+        let mint = Cli::try_parse_from(["creneau", "firm", "credentials", "F1"]).unwrap();
+        assert!(matches!(
+            mint.command,
+            Command::Firm(FirmCommand::Credentials { firm_id: Some(ref f), action: None }) if f == "F1"
+        ));
+        let revoke =
+            Cli::try_parse_from(["creneau", "firm", "credentials", "revoke", "firm_1"]).unwrap();
+        assert!(matches!(
+            revoke.command,
+            Command::Firm(FirmCommand::Credentials {
+                action: Some(CredentialsAction::Revoke { ref client_id }),
+                ..
+            }) if client_id == "firm_1"
+        ));
+        let remove = Cli::try_parse_from(["creneau", "firm", "remove", "F1"]).unwrap();
+        assert!(matches!(
+            remove.command,
+            Command::Firm(FirmCommand::Remove { .. })
+        ));
+    }
 
     #[test]
     fn the_database_url_is_accepted_after_the_subcommand() {

@@ -41,11 +41,14 @@ impl FromRequestParts<AppState> for FirmAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        const INVALID: ApiError = ApiError::Unauthorized("invalid or expired access token");
         let token = bearer(parts)?;
-        let firm_id = state
-            .tokens
-            .verify(token)
-            .ok_or(ApiError::Unauthorized("invalid or expired access token"))?;
+        let (firm_id, client_id) = state.tokens.verify(token).ok_or(INVALID)?;
+        // A revoked credential (or a removed firm's) loses its tokens at once.
+        let credential = state.service.firm_credential(&client_id).await?;
+        if credential.is_none_or(|c| c.firm_id != firm_id) {
+            return Err(INVALID);
+        }
         Ok(Self { firm_id })
     }
 }

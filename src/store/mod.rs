@@ -240,6 +240,10 @@ pub trait Catalog: Send + Sync + 'static {
     async fn add_firm_credential(&self, cred: &FirmCredential) -> StoreResult<()>;
     /// Looks a client credential up by its public id.
     async fn firm_credential(&self, client_id: &str) -> StoreResult<Option<FirmCredential>>;
+    /// Revokes a client credential; whether it existed.
+    async fn revoke_firm_credential(&self, client_id: &str) -> StoreResult<bool>;
+    /// Revokes every client credential of a firm; how many there were.
+    async fn revoke_firm_credentials(&self, firm_id: &str) -> StoreResult<u64>;
 
     /// Registers a Claims IA API client.
     async fn create_api_client(&self, client: &ApiClient) -> StoreResult<()>;

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, assert_problem};
+use crate::helpers::{TestApp, assert_problem, days_ahead, open_expert, search_body};
 
 async fn token_request(
     app: &TestApp,
@@ -226,4 +226,53 @@ async fn unknown_client_ids_are_refused_and_throttled_per_address() {
     assert!(headers.contains_key("retry-after"));
     let (status, _, body) = token_request(&app, &form).await;
     assert_problem(status, &body, 401, "unauthorized");
+}
+
+#[tokio::test]
+async fn a_revoked_credential_or_a_removed_firm_loses_its_tokens_at_once() {
+    let app = TestApp::spawn_with_clock(
+        crate::helpers::fresh_db().await,
+        creneau::config::ServerConfig::default(),
+        crate::helpers::manual_clock(),
+    )
+    .await;
+    let profile = creneau::domain::firm::FirmProfile::from_stored(
+        "A".into(),
+        "73282932000074",
+        "Europe/Paris",
+    )
+    .unwrap();
+    let firm = app.store.create_firm(&profile).await.unwrap();
+    let store = app.store.as_ref();
+    let (client_id, secret) = creneau::cli::firm_credentials(store, &firm.id)
+        .await
+        .unwrap();
+    let token = app.token(&client_id, &secret).await;
+    assert_eq!(app.call("GET", "/admin/v1/firm", &token, None).await.0, 200);
+    creneau::cli::revoke_credential(store, &client_id)
+        .await
+        .unwrap();
+    let (status, body) = app.call("GET", "/admin/v1/firm", &token, None).await;
+    assert_problem(status, &body, 401, "unauthorized");
+
+    let (client_id, secret) = creneau::cli::firm_credentials(store, &firm.id)
+        .await
+        .unwrap();
+    let token = app.token(&client_id, &secret).await;
+    let expert = app.expert(&token, open_expert("J. Martin")).await;
+    let key = app.api_key().await;
+    let search = search_body("VISIO", days_ahead(3), 1);
+    assert_eq!(app.search(&key, search.clone()).await["eligibleExperts"], 1);
+    let removed = creneau::cli::remove_firm(store, &firm.id).await.unwrap();
+    assert_eq!(removed, (1, 1));
+    let absence = serde_json::json!({
+        "start": "2030-01-07T08:00:00Z", "end": "2030-01-07T17:00:00Z"
+    });
+    let path = format!("/admin/v1/experts/{expert}/absences");
+    let (status, body) = app.call("POST", &path, &token, Some(absence)).await;
+    assert_problem(status, &body, 401, "unauthorized");
+    // Other instances' catalogues, like this one's for a change made outside it, follow
+    // within the directory's delay.
+    app.clock.advance(std::time::Duration::from_millis(1100));
+    assert_eq!(app.search(&key, search).await["eligibleExperts"], 0);
 }

@@ -111,7 +111,9 @@ async fn issue_token(
         return Err(refused());
     }
     state.throttle.clients.succeeded(&pair);
-    let access_token = state.tokens.issue(&credential.firm_id)?;
+    let access_token = state
+        .tokens
+        .issue(&credential.firm_id, &credential.client_id)?;
     tracing::info!(
         firm_id = credential.firm_id,
         client_id = credential.client_id,

@@ -117,6 +117,22 @@ impl Catalog for SqlStore {
         Ok(())
     }
 
+    async fn revoke_firm_credential(&self, client_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM firm_credentials WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_firm_credentials(&self, firm_id: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM firm_credentials WHERE firm_id = $1")
+            .bind(firm_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn firm_credential(&self, client_id: &str) -> StoreResult<Option<FirmCredential>> {
         let row = sqlx::query(
             "SELECT client_id, firm_id, secret_hash FROM firm_credentials WHERE client_id = $1",
