@@ -310,6 +310,10 @@ impl From<crate::service::Error> for ApiError {
             Error::AppointmentExists(id) => Self::AppointmentExists(id),
             Error::AbsenceOverAppointments(ids) => Self::AbsenceOverAppointments(ids),
             Error::KeyTaken => Self::IdempotencyKeyInFlight,
+            err @ Error::NotStarted(_) => Self::Conflict {
+                code: "appointment-not-started",
+                detail: err.to_string(),
+            },
             Error::Store(err) => err.into(),
             Error::Internal(err) => Self::Internal(err),
         }

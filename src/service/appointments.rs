@@ -1,7 +1,7 @@
 //! Reading, cancelling and completing appointments.
 
-use super::{Result, Service};
-use crate::domain::appointment::{Actor, Cancellation, CancellationReason};
+use super::{Error, Result, Service};
+use crate::domain::appointment::{Actor, AppointmentStatus, Cancellation, CancellationReason};
 use crate::domain::text::FreeText;
 use crate::store::{Appointment, AppointmentFilter, Owner, Page, PageRequest};
 use crate::wire::{AppointmentView, ExpertRef};
@@ -116,8 +116,13 @@ impl Service {
         Ok(appointment)
     }
 
-    /// Marks one of a firm's appointments completed (idempotent); Claims IA is told.
+    /// Marks one of a firm's appointments completed (idempotent); Claims IA is told. Not
+    /// before it has started ([`Error::NotStarted`]).
     pub async fn complete(&self, firm_id: &str, id: &str) -> Result<Appointment> {
+        let current = self.store.firm_appointment(firm_id, id).await?;
+        if current.status == AppointmentStatus::Confirmed && current.start > self.clock.now() {
+            return Err(Error::NotStarted(current.start));
+        }
         let appointment = self.store.complete_appointment(firm_id, id).await?;
         self.calendar_changed(&appointment.expert_id);
         tracing::info!(firm_id, appointment_id = id, "appointment completed");

@@ -25,6 +25,9 @@ pub enum Error {
     /// The absence covers CONFIRMED appointments (listed).
     #[error("the absence covers confirmed appointments")]
     AbsenceOverAppointments(Vec<String>),
+    /// The appointment starts at this instant: it cannot be completed before.
+    #[error("the appointment starts at {0}: it can be completed once it has started")]
+    NotStarted(chrono::DateTime<chrono::Utc>),
     /// The idempotency key of a booking is already known (replay, refuse or wait).
     #[error("the idempotency key is already known")]
     KeyTaken,

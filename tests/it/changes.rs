@@ -155,37 +155,49 @@ async fn a_patch_merges_details_and_honours_if_match() {
 
 #[tokio::test]
 async fn a_firm_cancels_or_completes_and_a_completed_appointment_cannot_be_cancelled() {
-    let app = TestApp::spawn().await;
-    let (token, key, answer, appointment) = booked(&app).await;
-    let id = appointment["appointmentId"].as_str().unwrap();
-    let (status, done) = app
-        .call(
-            "POST",
-            &format!("/admin/v1/appointments/{id}/completion"),
-            &token,
-            None,
-        )
+    let app = TestApp::spawn_with_clock(
+        crate::helpers::fresh_db().await,
+        creneau::config::ServerConfig::default(),
+        crate::helpers::manual_clock(),
+    )
+    .await;
+    let (_, client_id, secret) = app.firm_credentials("Cabinet").await;
+    let token = app.token(&client_id, &secret).await;
+    app.expert(&token, open_expert("J. Martin")).await;
+    let key = app.api_key().await;
+    let answer = app
+        .search(&key, search_body("VISIO", days_ahead(3), 3))
         .await;
+    let mut booked = Vec::new();
+    for (i, reference) in ["CIA-1", "CIA-2"].into_iter().enumerate() {
+        let slot = answer["slots"][i]["slotId"].as_str().unwrap();
+        let (status, appointment) = app.book(&key, slot, reference).await;
+        assert_eq!(status, 201, "{appointment}");
+        booked.push(appointment);
+    }
+    let (appointment, second) = (&booked[0], &booked[1]);
+    let id = appointment["appointmentId"].as_str().unwrap();
+    let completion = format!("/admin/v1/appointments/{id}/completion");
+    let (status, problem) = app.call("POST", &completion, &token, None).await;
+    assert_problem(status, &problem, 409, "appointment-not-started");
+
+    // A week later (with a token of that day), it has taken place.
+    app.clock
+        .advance(std::time::Duration::from_secs(7 * 86_400));
+    let token = app.token(&client_id, &secret).await;
+    let (status, done) = app.call("POST", &completion, &token, None).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["status"], "COMPLETED");
     let (status, problem) = app
         .call(
             "POST",
-            &format!("{}/cancellation", path(&appointment)),
+            &format!("{}/cancellation", path(appointment)),
             &key,
             Some(json!({ "reason": "OTHER" })),
         )
         .await;
     assert_problem(status, &problem, 409, "appointment-not-active");
 
-    let (status, second) = app
-        .book(
-            &key,
-            answer["slots"][1]["slotId"].as_str().unwrap(),
-            "CIA-2",
-        )
-        .await;
-    assert_eq!(status, 201);
     let second_id = second["appointmentId"].as_str().unwrap();
     let (status, cancelled) = app
         .call(

@@ -39,8 +39,14 @@ async fn book_many(
 
 #[tokio::test]
 async fn firm_changes_become_events_and_claims_ia_changes_do_not() {
-    let app = TestApp::spawn().await;
-    let (_, token) = app.firm("Cabinet").await;
+    let app = TestApp::spawn_with_clock(
+        crate::helpers::fresh_db().await,
+        creneau::config::ServerConfig::default(),
+        crate::helpers::manual_clock(),
+    )
+    .await;
+    let (_, client_id, secret) = app.firm_credentials("Cabinet").await;
+    let token = app.token(&client_id, &secret).await;
     let key = app.api_key().await;
     let ids = book_many(&app, &token, &key, 1, 3).await;
     let cancel = json!({ "reason": "EXPERT_UNAVAILABLE" });
@@ -53,6 +59,10 @@ async fn firm_changes_become_events_and_claims_ia_changes_do_not() {
         )
         .await;
     assert_eq!(status, 200);
+    // Completed once it has taken place (a week later, with a token of that day).
+    app.clock
+        .advance(std::time::Duration::from_secs(7 * 86_400));
+    let token = app.token(&client_id, &secret).await;
     let (status, _) = app
         .call(
             "POST",

@@ -163,6 +163,12 @@ impl TestApp {
 
     /// Creates a firm with credentials and returns (firm id, access token).
     pub async fn firm(&self, name: &str) -> (String, String) {
+        let (firm_id, client_id, secret) = self.firm_credentials(name).await;
+        (firm_id, self.token(&client_id, &secret).await)
+    }
+
+    /// Creates a firm; returns its id and a credential (client id, secret).
+    pub async fn firm_credentials(&self, name: &str) -> (String, String, String) {
         let profile = creneau::domain::firm::FirmProfile::from_stored(
             name.to_owned(),
             "73282932000074",
@@ -173,8 +179,7 @@ impl TestApp {
         let (client_id, secret) = creneau::cli::firm_credentials(self.store.as_ref(), &firm.id)
             .await
             .unwrap();
-        let token = self.token(&client_id, &secret).await;
-        (firm.id, token)
+        (firm.id, client_id, secret)
     }
 
     /// Exchanges client credentials for an access token (asserting success).

@@ -112,13 +112,14 @@ async fn cancel_appointment(
     rendered(&state, &appointment).await
 }
 
-/// Marks one of the caller's appointments completed; Claims IA is told by an
-/// `appointment.completed` event. Completing again returns the same result.
+/// Marks one of the caller's appointments completed, once it has started; Claims IA is
+/// told by an `appointment.completed` event. Completing again returns the same result.
 #[utoipa::path(post, path = "/appointments/{id}/completion", tag = "admin",
     security(("firmToken" = [])),
     params(("id" = String, Path, description = "Appointment id")),
     responses((status = 200, body = AppointmentView), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)))]
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "appointment-not-started, appointment-not-active")))]
 async fn complete_appointment(
     admin: FirmAdmin,
     State(state): State<AppState>,
