@@ -21,6 +21,15 @@ pub struct ServerConfig {
     /// Longest time a request may take before it is answered 408.
     #[arg(long, env = "CRENEAU_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Longest time a connection may take to send a request's headers, and may stay idle
+    /// between requests, before it is closed.
+    #[arg(long, env = "CRENEAU_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
+    /// Most connections served at once; further ones wait to be accepted.
+    #[arg(long, env = "CRENEAU_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
     /// Lifetime of an offered slot id, in seconds.
     #[arg(long, env = "CRENEAU_SLOT_TTL_SECS", default_value_t = 900,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -159,6 +168,8 @@ impl Default for ServerConfig {
             jwt_secret: None,
             token_ttl_secs: 3600,
             request_timeout_secs: 30,
+            header_timeout_secs: 10,
+            max_connections: 4096,
             slot_ttl_secs: 900,
             calendar_cache_ms: 1000,
             calendar_cache_announced_ms: 10_000,

@@ -6,6 +6,7 @@ mod calendar;
 mod changes;
 mod cli;
 mod concurrency;
+mod connections;
 mod documents;
 mod engine;
 mod errors;
