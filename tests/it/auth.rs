@@ -171,16 +171,7 @@ fn client_from(last_octet: u8) -> reqwest::Client {
 #[tokio::test]
 async fn bad_secrets_from_one_address_do_not_lock_the_firm_out_elsewhere() {
     let app = TestApp::spawn().await;
-    let profile = creneau::domain::firm::FirmProfile::from_stored(
-        "A".into(),
-        "73282932000074",
-        "Europe/Paris",
-    )
-    .unwrap();
-    let firm = app.store.create_firm(&profile).await.unwrap();
-    let (client_id, secret) = creneau::cli::firm_credentials(app.store.as_ref(), &firm.id)
-        .await
-        .unwrap();
+    let (_, client_id, secret) = app.firm_credentials("A").await;
     let attacker = client_from(2);
     let bad = [
         ("grant_type", "client_credentials"),
@@ -230,23 +221,9 @@ async fn unknown_client_ids_are_refused_and_throttled_per_address() {
 
 #[tokio::test]
 async fn a_revoked_credential_or_a_removed_firm_loses_its_tokens_at_once() {
-    let app = TestApp::spawn_with_clock(
-        crate::helpers::fresh_db().await,
-        creneau::config::ServerConfig::default(),
-        crate::helpers::manual_clock(),
-    )
-    .await;
-    let profile = creneau::domain::firm::FirmProfile::from_stored(
-        "A".into(),
-        "73282932000074",
-        "Europe/Paris",
-    )
-    .unwrap();
-    let firm = app.store.create_firm(&profile).await.unwrap();
+    let app = TestApp::spawn_on_manual_clock().await;
+    let (firm_id, client_id, secret) = app.firm_credentials("A").await;
     let store = app.store.as_ref();
-    let (client_id, secret) = creneau::cli::firm_credentials(store, &firm.id)
-        .await
-        .unwrap();
     let token = app.token(&client_id, &secret).await;
     assert_eq!(app.call("GET", "/admin/v1/firm", &token, None).await.0, 200);
     creneau::cli::revoke_credential(store, &client_id)
@@ -255,7 +232,7 @@ async fn a_revoked_credential_or_a_removed_firm_loses_its_tokens_at_once() {
     let (status, body) = app.call("GET", "/admin/v1/firm", &token, None).await;
     assert_problem(status, &body, 401, "unauthorized");
 
-    let (client_id, secret) = creneau::cli::firm_credentials(store, &firm.id)
+    let (client_id, secret) = creneau::cli::firm_credentials(store, &firm_id)
         .await
         .unwrap();
     let token = app.token(&client_id, &secret).await;
@@ -263,7 +240,7 @@ async fn a_revoked_credential_or_a_removed_firm_loses_its_tokens_at_once() {
     let key = app.api_key().await;
     let search = search_body("VISIO", days_ahead(3), 1);
     assert_eq!(app.search(&key, search.clone()).await["eligibleExperts"], 1);
-    let removed = creneau::cli::remove_firm(store, &firm.id).await.unwrap();
+    let removed = creneau::cli::remove_firm(store, &firm_id).await.unwrap();
     assert_eq!(removed, (1, 1));
     let absence = serde_json::json!({
         "start": "2030-01-07T08:00:00Z", "end": "2030-01-07T17:00:00Z"

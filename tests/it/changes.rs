@@ -155,12 +155,7 @@ async fn a_patch_merges_details_and_honours_if_match() {
 
 #[tokio::test]
 async fn a_firm_cancels_or_completes_and_a_completed_appointment_cannot_be_cancelled() {
-    let app = TestApp::spawn_with_clock(
-        crate::helpers::fresh_db().await,
-        creneau::config::ServerConfig::default(),
-        crate::helpers::manual_clock(),
-    )
-    .await;
+    let app = TestApp::spawn_on_manual_clock().await;
     let (_, client_id, secret) = app.firm_credentials("Cabinet").await;
     let token = app.token(&client_id, &secret).await;
     app.expert(&token, open_expert("J. Martin")).await;

@@ -39,12 +39,7 @@ async fn book_many(
 
 #[tokio::test]
 async fn firm_changes_become_events_and_claims_ia_changes_do_not() {
-    let app = TestApp::spawn_with_clock(
-        crate::helpers::fresh_db().await,
-        creneau::config::ServerConfig::default(),
-        crate::helpers::manual_clock(),
-    )
-    .await;
+    let app = TestApp::spawn_on_manual_clock().await;
     let (_, client_id, secret) = app.firm_credentials("Cabinet").await;
     let token = app.token(&client_id, &secret).await;
     let key = app.api_key().await;

@@ -110,6 +110,11 @@ impl TestApp {
         Self::spawn_with_clock(db, config, Clock::system()).await
     }
 
+    /// Starts the server on a fresh database and a manual clock (see [`manual_clock`]).
+    pub async fn spawn_on_manual_clock() -> Self {
+        Self::spawn_with_clock(fresh_db().await, ServerConfig::default(), manual_clock()).await
+    }
+
     /// [`TestApp::spawn_with`] on `clock`: a test moves a manual clock instead of sleeping
     /// through lifetimes and backoffs.
     pub async fn spawn_with_clock(db: TestDb, mut config: ServerConfig, clock: Clock) -> Self {
