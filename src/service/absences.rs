@@ -15,6 +15,13 @@ impl Service {
         absence: &NewAbsence,
         force: bool,
     ) -> Result<(Absence, Expert)> {
+        let horizon = self.clock.now() + chrono::Duration::days(super::HORIZON_DAYS);
+        if absence.end > horizon {
+            return Err(Error::invalid(
+                "/end",
+                format!("at most {} days from now", super::HORIZON_DAYS),
+            ));
+        }
         let expert = self.store.expert(firm_id, expert_id).await?;
         let outcome = self
             .store

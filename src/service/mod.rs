@@ -39,7 +39,8 @@ use crate::store::Store;
 use calendars::CalendarCache;
 use offers::SlotSigner;
 
-/// How far ahead of now an appointment can be searched for or moved to.
+/// How far ahead of now an appointment can be searched for or moved to, or an absence
+/// end.
 pub const HORIZON_DAYS: i64 = 730;
 
 /// What the operations need, built once per server.

@@ -199,7 +199,7 @@ async fn a_long_or_odd_request_id_is_replaced_not_echoed() {
 }
 
 #[tokio::test]
-async fn a_search_or_a_move_past_the_horizon_is_422() {
+async fn a_search_a_move_or_an_absence_past_the_horizon_is_422() {
     let app = TestApp::spawn().await;
     let key = app.api_key().await;
     let far = json!({
@@ -230,4 +230,10 @@ async fn a_search_or_a_move_past_the_horizon_is_422() {
         .await;
     assert_problem(status, &body, 422, "validation-failed");
     assert_eq!(body["errors"][0]["pointer"], "/start", "{body}");
+
+    let absence = json!({ "start": "9999-12-30T08:00:00Z", "end": "9999-12-31T17:00:00Z" });
+    let path = format!("/admin/v1/experts/{expert}/absences");
+    let (status, body) = app.call("POST", &path, &token, Some(absence)).await;
+    assert_problem(status, &body, 422, "validation-failed");
+    assert_eq!(body["errors"][0]["pointer"], "/end", "{body}");
 }
