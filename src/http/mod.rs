@@ -132,6 +132,9 @@ pub async fn serve(
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
+            // The shutdown first: it is polled (and ready to hear a signal) before any
+            // connection is accepted.
+            biased;
             () = &mut shutdown => break,
             accepted = accept(&listener, &slots) => accepted,
         };
