@@ -209,7 +209,18 @@ impl BlobStore for FsBlobStore {
     async fn put(&self, staged: TempPath, key: &BlobKey) -> io::Result<()> {
         let dest = self.path_of(key);
         if tokio::fs::try_exists(&dest).await? {
-            // Same key, same content: keep the stored copy, `staged` is deleted on drop.
+            // Same key, same content: keep the stored copy, `staged` is deleted on drop. Its
+            // modification time is renewed so that a sweep of unreferenced blobs, which
+            // spares recent ones, cannot delete it before the caller records its reference.
+            let file = File::options()
+                .write(true)
+                .open(&dest)
+                .await?
+                .into_std()
+                .await;
+            tokio::task::spawn_blocking(move || file.set_modified(std::time::SystemTime::now()))
+                .await
+                .map_err(io::Error::other)??;
             return Ok(());
         }
         tokio::fs::rename(staged.path(), &dest).await?;
@@ -266,6 +277,7 @@ pub struct BlobWriter<'a> {
     hasher: Sha256,
     size: u64,
     head: Vec<u8>,
+    text: TextCheck,
 }
 
 impl fmt::Debug for BlobWriter<'_> {
@@ -289,6 +301,7 @@ impl<'a> BlobWriter<'a> {
             hasher: Sha256::new(),
             size: 0,
             head: Vec::with_capacity(SNIFF_LEN),
+            text: TextCheck::default(),
         })
     }
 
@@ -318,24 +331,30 @@ impl<'a> BlobWriter<'a> {
             self.head.extend_from_slice(&chunk[..take]);
         }
         self.hasher.update(chunk);
+        self.text.feed(chunk);
         self.out.write_all(chunk).await?;
         self.size = total;
         Ok(())
     }
 
-    /// Ends the body: sniffs its type, refuses it when the type is not allowed, otherwise
-    /// makes it durable and stores it under its SHA-256.
-    pub async fn finish(mut self) -> Result<StoredBlob, IngestError> {
-        let Some(content_type) = sniff(&self.head) else {
-            return Err(Rejection::new(
-                RejectReason::ContentTypeNotAllowed,
-                if self.size == 0 {
-                    "empty body".to_owned()
-                } else {
-                    "content of no recognised type".to_owned()
-                },
-            )
-            .into());
+    /// Ends the body: sniffs its type (UTF-8 text when no signature matches and every byte
+    /// is text), refuses it when the type is not allowed, otherwise makes the staged file
+    /// durable. The result can still be inspected (scanned) before it is stored.
+    pub async fn check(mut self) -> Result<CheckedBlob<'a>, IngestError> {
+        let content_type = match sniff(&self.head) {
+            Some(found) => found,
+            None if self.size > 0 && self.text.is_text() => TEXT_PLAIN,
+            None => {
+                return Err(Rejection::new(
+                    RejectReason::ContentTypeNotAllowed,
+                    if self.size == 0 {
+                        "empty body".to_owned()
+                    } else {
+                        "content of no recognised type".to_owned()
+                    },
+                )
+                .into());
+            }
         };
         if !self.policy.content_type_allowed(content_type) {
             return Err(Rejection::new(
@@ -348,13 +367,98 @@ impl<'a> BlobWriter<'a> {
         let file = self.out.into_inner();
         file.sync_all().await?;
         drop(file);
-        let key = BlobKey(format!("{:x}", self.hasher.finalize()));
-        self.store.put(self.path, &key).await?;
-        Ok(StoredBlob {
-            key,
-            size: self.size,
-            content_type,
+        Ok(CheckedBlob {
+            store: self.store,
+            path: self.path,
+            blob: StoredBlob {
+                key: BlobKey(format!("{:x}", self.hasher.finalize())),
+                size: self.size,
+                content_type,
+            },
         })
+    }
+
+    /// [`BlobWriter::check`], then [`CheckedBlob::store`].
+    pub async fn finish(self) -> Result<StoredBlob, IngestError> {
+        Ok(self.check().await?.store().await?)
+    }
+}
+
+/// Type reported for a body that is UTF-8 text without a recognised signature.
+pub const TEXT_PLAIN: &str = "text/plain";
+
+/// A complete body whose type is allowed, staged and durable but not yet stored: the moment
+/// to scan it. Dropping it deletes the staged file.
+#[derive(Debug)]
+pub struct CheckedBlob<'a> {
+    store: &'a dyn BlobStore,
+    path: TempPath,
+    blob: StoredBlob,
+}
+
+impl CheckedBlob<'_> {
+    /// The staged file, for reading it again (a virus scan).
+    pub fn path(&self) -> &Path {
+        self.path.path()
+    }
+
+    /// What will be stored.
+    pub fn blob(&self) -> &StoredBlob {
+        &self.blob
+    }
+
+    /// Stores the staged file under its SHA-256.
+    pub async fn store(self) -> io::Result<StoredBlob> {
+        self.store.put(self.path, &self.blob.key).await?;
+        Ok(self.blob)
+    }
+}
+
+impl fmt::Debug for dyn BlobStore + '_ {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BlobStore")
+    }
+}
+
+/// Whether a body read in chunks is UTF-8 text: valid UTF-8 (a sequence may straddle two
+/// chunks) with no control character other than tab, line feed and carriage return.
+#[derive(Debug, Default)]
+struct TextCheck {
+    binary: bool,
+    carry: Vec<u8>,
+}
+
+impl TextCheck {
+    fn feed(&mut self, chunk: &[u8]) {
+        if self.binary {
+            return;
+        }
+        let joined;
+        let data = if self.carry.is_empty() {
+            chunk
+        } else {
+            joined = [self.carry.as_slice(), chunk].concat();
+            joined.as_slice()
+        };
+        let (valid, rest) = match std::str::from_utf8(data) {
+            Ok(text) => (text, &[][..]),
+            Err(err) if err.error_len().is_none() => {
+                let (head, tail) = data.split_at(err.valid_up_to());
+                (std::str::from_utf8(head).unwrap_or_default(), tail)
+            }
+            Err(_) => {
+                self.binary = true;
+                return;
+            }
+        };
+        self.binary = valid
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+        self.carry = rest.to_vec();
+    }
+
+    fn is_text(&self) -> bool {
+        !self.binary && self.carry.is_empty()
     }
 }
 
@@ -378,4 +482,32 @@ where
         writer.write_chunk(chunk.as_ref()).await?;
     }
     writer.finish().await
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::TextCheck;
+
+    fn is_text(chunks: &[&[u8]]) -> bool {
+        let mut check = TextCheck::default();
+        for chunk in chunks {
+            check.feed(chunk);
+        }
+        check.is_text()
+    }
+
+    #[test]
+    fn utf8_split_across_chunks_is_text() {
+        let text = "nom;ville\nÉlodie;Besançon\r\n".as_bytes();
+        let cut = text.iter().position(|&b| b == 0xC3).unwrap() + 1;
+        assert!(is_text(&[&text[..cut], &text[cut..]]));
+    }
+
+    #[test]
+    fn invalid_utf8_nul_and_truncated_sequences_are_not_text() {
+        assert!(!is_text(&[b"abc\xFFdef"]));
+        assert!(!is_text(&[b"a\0b"]));
+        assert!(!is_text(&[b"caf\xC3"]));
+        assert!(!is_text(&[b"\x1b[31m"]));
+    }
 }
