@@ -10,15 +10,18 @@ use super::blob::{BlobStore, BlobWriter, IngestError};
 use super::guard::{Guard, GuardedResolver, redirect_policy};
 use super::outcome::{Failure, FetchOutcome, RejectReason, Rejection};
 use super::policy::FetchPolicy;
+use crate::scan::{Scanner, Verdict};
 
 /// Downloads attachment URLs into a [`BlobStore`] under a [`FetchPolicy`].
 ///
 /// Holds one HTTP client (connection pool, TLS roots) whose DNS resolver and redirect policy
-/// enforce the policy; build one at start-up and share it (`Clone` is cheap).
+/// enforce the policy; build one at start-up and share it (`Clone` is cheap). With a
+/// scanner, every body is scanned before it is stored.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     guard: Arc<Guard>,
+    scanner: Option<Scanner>,
 }
 
 /// The HTTP client could not be built (TLS set-up).
@@ -41,7 +44,20 @@ impl Fetcher {
             .referer(false)
             .user_agent(concat!("creneau-fetch/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client, guard })
+        Ok(Self {
+            client,
+            guard,
+            scanner: None,
+        })
+    }
+
+    /// The same fetcher, scanning every body with `scanner` before storing it: an infected
+    /// one is [`RejectReason::Infected`], a scan that fails is a retryable failure (the body
+    /// is never stored unscanned).
+    #[must_use]
+    pub fn with_scanner(mut self, scanner: Option<Scanner>) -> Self {
+        self.scanner = scanner;
+        self
     }
 
     /// The policy enforced.
@@ -126,9 +142,25 @@ impl Fetcher {
                 Err(err) => return outcome_of_error(&err),
             }
         }
-        match writer.finish().await {
+        let checked = match writer.check().await {
+            Ok(checked) => checked,
+            Err(err) => return outcome_of_ingest(err, &declared_type),
+        };
+        if let Some(scanner) = &self.scanner {
+            match scanner.scan_file(checked.path()).await {
+                Ok(Verdict::Clean) => {}
+                Ok(Verdict::Infected { signature }) => {
+                    return FetchOutcome::Rejected(Rejection::new(
+                        RejectReason::Infected,
+                        format!("virus signature {signature}"),
+                    ));
+                }
+                Err(err) => return FetchOutcome::failed(true, format!("virus scan: {err}")),
+            }
+        }
+        match checked.store().await {
             Ok(blob) => FetchOutcome::Stored(blob),
-            Err(err) => outcome_of_ingest(err, &declared_type),
+            Err(err) => FetchOutcome::failed(true, format!("storing the body: {err}")),
         }
     }
 }

@@ -30,9 +30,11 @@
 //! - **Type.** The declared `Content-Type` is not trusted: the stored type is sniffed from
 //!   the first bytes ([`sniff`]) and must be in [`FetchPolicy::allowed_content_types`].
 //! - **Time.** Connect and total timeouts bound a slow or stalling server.
+//! - **Viruses.** With a scanner ([`Fetcher::with_scanner`]), a body of an allowed type is
+//!   scanned by clamd before it is stored ([`crate::scan`]); an infected one is refused.
 //!
-//! Not covered: what the content does once a person opens it (a valid PDF may still be
-//! malicious), and allow-listed origins, which are trusted by definition.
+//! Not covered: malicious content no signature of the scanner knows (or any content, when
+//! no scanner is configured), and allow-listed origins, which are trusted by definition.
 //!
 //! # Use
 //!

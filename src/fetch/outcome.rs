@@ -26,6 +26,8 @@ pub enum RejectReason {
     /// The content, sniffed from its first bytes, is not of an allowed type (or of no
     /// recognised type at all).
     ContentTypeNotAllowed,
+    /// The virus scanner found a signature in the content.
+    Infected,
 }
 
 impl RejectReason {
@@ -39,6 +41,7 @@ impl RejectReason {
             Self::TooManyRedirects => "too-many-redirects",
             Self::TooLarge => "too-large",
             Self::ContentTypeNotAllowed => "content-type-not-allowed",
+            Self::Infected => "infected",
         }
     }
 }

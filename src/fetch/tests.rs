@@ -754,6 +754,7 @@ fn reject_codes_are_stable() {
         RejectReason::TooManyRedirects,
         RejectReason::TooLarge,
         RejectReason::ContentTypeNotAllowed,
+        RejectReason::Infected,
     ]
     .iter()
     .map(RejectReason::code)
@@ -767,7 +768,8 @@ fn reject_codes_are_stable() {
             "address-not-allowed",
             "too-many-redirects",
             "too-large",
-            "content-type-not-allowed"
+            "content-type-not-allowed",
+            "infected"
         ]
     );
 }
