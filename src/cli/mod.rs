@@ -307,6 +307,7 @@ async fn serve(
     args: ServeArgs,
 ) -> anyhow::Result<()> {
     let state = AppState::new(store, args.server).await?;
+    report_scanner(state.service.jobs.scanner.as_ref());
     let (stop_workers, stopping) = tokio::sync::watch::channel(false);
     let workers = state.service.jobs.spawn(&state.service.store, &stopping)?;
     tracing::info!(address = %listener.local_addr()?, "listening");
@@ -323,6 +324,33 @@ async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Says at start whether documents are virus-scanned, and whether the scanner answers (in
+/// the background: a scanner still starting must not delay the server, and documents wait
+/// for it anyway).
+fn report_scanner(scanner: Option<&crate::scan::Scanner>) {
+    let Some(scanner) = scanner.cloned() else {
+        tracing::warn!(
+            "no virus scanner configured (--scanner): uploads and documents are not virus-scanned"
+        );
+        return;
+    };
+    tracing::info!(
+        kind = scanner.kind(),
+        address = %scanner,
+        timeout_secs = scanner.timeout().as_secs(),
+        "documents are virus-scanned by clamd"
+    );
+    tokio::spawn(async move {
+        match scanner.ping().await {
+            Ok(()) => tracing::info!(address = %scanner, "the virus scanner answers"),
+            Err(err) => tracing::warn!(
+                error = %err,
+                "the virus scanner does not answer; uploads are refused and downloads retried until it does"
+            ),
+        }
+    });
 }
 
 /// Completes on Ctrl-C or SIGTERM. The SIGTERM handler is installed at once, not when

@@ -107,6 +107,15 @@ pub struct JobArgs {
     #[arg(long, env = "CRENEAU_JOB_POLL_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub job_poll_ms: u64,
+    /// ClamAV daemon that scans every document before it is stored:
+    /// `clamd://HOST:PORT` or `clamd:///path/to/clamd.ctl`. Without it, documents are
+    /// stored unscanned (a warning is logged at start).
+    #[arg(long, env = "CRENEAU_SCANNER")]
+    pub scanner: Option<String>,
+    /// Longest virus scan of one document, in seconds (connecting included).
+    #[arg(long, env = "CRENEAU_SCAN_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub scan_timeout_secs: u64,
 }
 
 impl Default for JobArgs {
@@ -122,6 +131,8 @@ impl Default for JobArgs {
             webhook_timeout_secs: 10,
             retry_base_ms: 10_000,
             job_poll_ms: 1000,
+            scanner: None,
+            scan_timeout_secs: 30,
         }
     }
 }

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::config::JobArgs;
 use crate::fetch::{AllowedOrigin, BlobStore, FetchPolicy, Fetcher, FsBlobStore};
+use crate::scan::Scanner;
 use crate::store::{Refusal, Store};
 
 /// Bounded retries with exponential backoff and jitter.
@@ -61,6 +62,9 @@ pub struct Jobs {
     pub fetcher: Fetcher,
     /// Where documents go.
     pub blobs: Arc<dyn BlobStore>,
+    /// The virus scanner every document goes through before it is stored; `None`: documents
+    /// are stored unscanned.
+    pub scanner: Option<Scanner>,
     /// The same store, for housekeeping only the filesystem has.
     fs_blobs: Arc<FsBlobStore>,
     fetch_retry: RetryPolicy,
@@ -74,7 +78,7 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    /// Builds the fetcher and the blob store from the settings.
+    /// Builds the fetcher, the blob store and the scanner from the settings.
     pub fn new(args: &JobArgs, clock: Clock) -> anyhow::Result<Self> {
         let allowed_origins = args
             .fetch_allow_origins
@@ -104,15 +108,29 @@ impl Jobs {
         };
         let webhook_timeout = Duration::from_secs(args.webhook_timeout_secs);
         let blobs = Arc::new(blobs);
+        let scanner = args
+            .scanner
+            .as_deref()
+            .filter(|spec| !spec.trim().is_empty())
+            .map(|spec| {
+                spec.trim()
+                    .parse::<Scanner>()
+                    .map(|s| s.with_timeout(Duration::from_secs(args.scan_timeout_secs)))
+                    .map_err(|e| anyhow::anyhow!("--scanner {e}"))
+            })
+            .transpose()?;
+        // A scan happens inside a download attempt, under the same lease.
+        let fetch_attempt = timeout + scanner.as_ref().map_or(Duration::ZERO, Scanner::timeout);
         Ok(Self {
-            fetcher: Fetcher::new(policy)?,
+            fetcher: Fetcher::new(policy)?.with_scanner(scanner.clone()),
             blobs: Arc::clone(&blobs) as Arc<dyn BlobStore>,
+            scanner,
             fs_blobs: blobs,
             fetch_retry: RetryPolicy {
                 max_attempts: args.fetch_max_attempts,
                 base,
                 cap: chrono::Duration::hours(1),
-                lease: lease_for(timeout),
+                lease: lease_for(fetch_attempt),
             },
             webhook_retry: RetryPolicy {
                 max_attempts: args.webhook_max_attempts,
