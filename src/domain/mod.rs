@@ -71,6 +71,7 @@ pub mod json;
 pub mod money;
 pub mod place;
 pub mod postal;
+pub mod settlement;
 pub mod siret;
 pub mod text;
 pub mod timezone;

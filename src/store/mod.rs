@@ -8,6 +8,7 @@ mod dialect;
 mod documents;
 mod migrate;
 pub mod postgres;
+mod settlements;
 mod sql;
 pub mod sqlite;
 mod webhooks;
@@ -29,6 +30,9 @@ pub use changes::{Announcement, CalendarChange, ChangeListener, Changes};
 pub use documents::{
     Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
     Refusal, StoredDossier,
+};
+pub use settlements::{
+    SettleError, SettlementDocument, Settlements, StoredSettlement, Upload, UploadStatus,
 };
 pub use sql::Event;
 pub use sql::SqlStore;
@@ -212,9 +216,9 @@ pub struct Page<T> {
 }
 
 /// Everything Créneau stores.
-pub trait Store: Catalog + Bookings + Changes + Documents + Webhooks {}
+pub trait Store: Catalog + Bookings + Changes + Documents + Settlements + Webhooks {}
 
-impl<T: Catalog + Bookings + Changes + Documents + Webhooks> Store for T {}
+impl<T: Catalog + Bookings + Changes + Documents + Settlements + Webhooks> Store for T {}
 
 /// Firms, credentials and experts. Every firm-owned object is addressed with its firm id,
 /// so a query can never reach another firm's data.
