@@ -8,8 +8,10 @@ use secrecy::SecretString;
 use crate::store::sqlite::DEFAULT_URL;
 
 mod server;
+mod uploads;
 
 pub use server::{EngineArgs, JobArgs, ServerConfig};
+pub use uploads::UploadArgs;
 
 /// Parses a signing secret: at least 32 characters, kept out of `Debug` output.
 fn long_secret(value: &str) -> Result<SecretString, String> {

@@ -56,6 +56,9 @@ pub struct ServerConfig {
     /// Background jobs: document downloads and webhooks.
     #[command(flatten)]
     pub jobs: JobArgs,
+    /// Pre-uploaded files.
+    #[command(flatten)]
+    pub uploads: super::UploadArgs,
 }
 
 /// Background jobs: where documents go, what may be downloaded, how often to retry.
@@ -186,6 +189,7 @@ impl Default for ServerConfig {
             calendar_cache_announced_ms: 10_000,
             engine: EngineArgs::default(),
             jobs: JobArgs::default(),
+            uploads: super::UploadArgs::default(),
         }
     }
 }

@@ -155,6 +155,29 @@ impl FsBlobStore {
         self.dir.join(key.as_str())
     }
 
+    /// Deletes the blob `key` if it was last written before `cutoff` (a blob re-put since
+    /// may be about to be referenced again); returns whether it was deleted.
+    pub async fn remove_if_older(
+        &self,
+        key: &BlobKey,
+        cutoff: std::time::SystemTime,
+    ) -> io::Result<bool> {
+        let path = self.path_of(key);
+        let modified = match tokio::fs::metadata(&path).await {
+            Ok(meta) => meta.modified()?,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(err) => return Err(err),
+        };
+        if modified >= cutoff {
+            return Ok(false);
+        }
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(true),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Deletes staging files older than `age`, left by a crash mid-write; returns how many.
     pub async fn remove_stale_staging(&self, age: std::time::Duration) -> io::Result<usize> {
         let mut removed = 0;

@@ -46,6 +46,12 @@ pub struct Problem {
     /// `absence-over-appointments`: the CONFIRMED appointments inside the absence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub appointment_ids: Vec<String>,
+    /// `settlement-exists`: the settlement already filed with this type and reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_settlement_id: Option<String>,
+    /// Refused uploads: `INFECTED`, `FILE_TOO_BIG` or `ERROR` (the scan failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_status: Option<String>,
 }
 
 /// Every way a request can fail.
@@ -115,6 +121,21 @@ pub enum ApiError {
     /// The body is not JSON (or not of the expected media type).
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
+    /// An uploaded file exceeds the cap (bytes).
+    #[error("the file exceeds the limit of {0} bytes")]
+    FileTooBig(u64),
+    /// An uploaded file carries a virus signature.
+    #[error("the file carries a virus signature; it was not kept")]
+    FileInfected,
+    /// The scanner failed or is unreachable; nothing was kept.
+    #[error("the file could not be scanned; it was not kept, try again later")]
+    ScanFailed,
+    /// An upload key names no usable upload: the request field.
+    #[error("{0} names no PDF upload of this firm that is unused and unexpired")]
+    UnknownUpload(&'static str),
+    /// The firm already filed this type and reference (the existing settlement).
+    #[error("a settlement with this type and reference exists: {0}")]
+    SettlementExists(String),
     /// The body is JSON but its values are invalid.
     #[error("the request has invalid values")]
     Validation(Vec<FieldProblem>),
@@ -159,6 +180,11 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
             }
             Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation-failed"),
+            Self::FileTooBig(_) => (StatusCode::PAYLOAD_TOO_LARGE, "file-too-big"),
+            Self::FileInfected => (StatusCode::UNPROCESSABLE_ENTITY, "file-infected"),
+            Self::ScanFailed => (StatusCode::SERVICE_UNAVAILABLE, "scan-failed"),
+            Self::UnknownUpload(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown-upload"),
+            Self::SettlementExists(_) => (StatusCode::CONFLICT, "settlement-exists"),
             Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -182,12 +208,20 @@ impl ApiError {
                 pointer: "/slotId".into(),
                 detail: "not a slot offered to this client".into(),
             }],
+            Self::UnknownUpload(field) => vec![FieldProblem {
+                pointer: format!("/{field}"),
+                detail: "not a PDF upload of this firm, VERIFIED or UNSCANNED, unused".into(),
+            }],
             _ => Vec::new(),
         };
         let mut problem = problem(status, code, self.to_string(), errors);
         match self {
             Self::AppointmentExists(id) => problem.existing_appointment_id = Some(id.clone()),
             Self::AbsenceOverAppointments(ids) => problem.appointment_ids.clone_from(ids),
+            Self::SettlementExists(id) => problem.existing_settlement_id = Some(id.clone()),
+            Self::FileTooBig(_) => problem.upload_status = Some("FILE_TOO_BIG".into()),
+            Self::FileInfected => problem.upload_status = Some("INFECTED".into()),
+            Self::ScanFailed => problem.upload_status = Some("ERROR".into()),
             _ => {}
         }
         problem
@@ -210,6 +244,8 @@ pub fn problem(
         errors,
         existing_appointment_id: None,
         appointment_ids: Vec::new(),
+        existing_settlement_id: None,
+        upload_status: None,
     }
 }
 
@@ -241,6 +277,12 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            Self::ScanFailed => {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(crate::service::uploads::SCAN_RETRY_AFTER_SECS),
+                );
             }
             _ => {}
         }
@@ -314,6 +356,19 @@ impl From<crate::service::Error> for ApiError {
                 code: "appointment-not-started",
                 detail: err.to_string(),
             },
+            err @ Error::NotCompleted => Self::Conflict {
+                code: "appointment-not-completed",
+                detail: err.to_string(),
+            },
+            Error::FileTooBig(limit) => Self::FileTooBig(limit),
+            Error::ContentTypeNotAllowed(detail) => Self::AttachmentRejected {
+                code: "content-type-not-allowed",
+                detail,
+            },
+            Error::FileInfected => Self::FileInfected,
+            Error::ScanFailed => Self::ScanFailed,
+            Error::UnknownUpload(field) => Self::UnknownUpload(field),
+            Error::SettlementExists(id) => Self::SettlementExists(id),
             Error::Store(err) => err.into(),
             Error::Internal(err) => Self::Internal(err),
         }

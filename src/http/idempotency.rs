@@ -1,4 +1,4 @@
-//! `Idempotency-Key` for unsafe protocol requests, applied by one layer: the same key with
+//! `Idempotency-Key` for unsafe requests (protocol, and the firms' creating `POST`s), applied by one layer: the same key with
 //! the same request replays the first response byte for byte (`Idempotent-Replayed: true`);
 //! with another request it is 422 `idempotency-key-reused`; while the first is in flight a
 //! duplicate waits briefly, then gets 409 `idempotency-key-in-flight`. Keys live 24 hours
@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::auth::ClaimsIaClient;
+use super::auth::{ClaimsIaClient, FirmAdmin};
 use super::error::{ApiError, PROBLEM_JSON};
 use super::extract::{MAX_BODY_BYTES, is_json};
 use super::state::AppState;
@@ -221,8 +221,15 @@ async fn read(state: &AppState, request: Request) -> Result<Result<Keyed, Reques
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(is_json);
-    // Unauthenticated or not JSON: the handler says so.
-    let Ok(client) = ClaimsIaClient::from_request_parts(&mut parts, state).await else {
+    // Unauthenticated or not JSON: the handler says so. A firm's keys live apart from
+    // the protocol clients' (`firm:` prefix).
+    let owner = if let Ok(client) = ClaimsIaClient::from_request_parts(&mut parts, state).await {
+        let id = client.id.clone();
+        parts.extensions.insert(client);
+        id
+    } else if let Ok(admin) = FirmAdmin::from_request_parts(&mut parts, state).await {
+        format!("firm:{}", admin.firm_id)
+    } else {
         return Ok(Err(Request::from_parts(parts, body)));
     };
     if !json {
@@ -237,8 +244,7 @@ async fn read(state: &AppState, request: Request) -> Result<Result<Keyed, Reques
     let Some(key) = key_of(&parts.headers)? else {
         return Ok(Err(Request::from_parts(parts, Body::from(bytes))));
     };
-    let client_id = client.id.clone();
-    parts.extensions.insert(client);
+    let client_id = owner;
     let path = parts
         .extensions
         .get::<OriginalUri>()

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod content;
 mod docs;
 pub mod error;
 pub mod extract;

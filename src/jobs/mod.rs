@@ -8,6 +8,7 @@
 //! loops that wake on new work of this instance and poll for the rest.
 
 pub mod fetch;
+pub mod uploads;
 pub mod webhooks;
 
 use std::future::Future;
@@ -182,6 +183,11 @@ impl Jobs {
         )
     }
 
+    /// The sweeper of expired uploads (for one loop, or for a test to drain).
+    pub fn upload_sweeper(&self, store: Arc<dyn Store>) -> uploads::UploadSweeper {
+        uploads::UploadSweeper::new(store, Arc::clone(&self.fs_blobs), self.clock.clone())
+    }
+
     /// A webhook sender (for one loop, or for a test to drain).
     pub fn webhook_sender(&self, store: Arc<dyn Store>) -> anyhow::Result<webhooks::WebhookSender> {
         webhooks::WebhookSender::new(
@@ -236,9 +242,23 @@ impl Jobs {
                 async move { sender.run_once().await }
             },
         )));
+        let sweeper = Arc::new(self.upload_sweeper(Arc::clone(store)));
+        handles.push(tokio::spawn(run_loop(
+            "uploads",
+            Arc::new(Notify::new()),
+            SWEEP_EVERY,
+            shutdown.clone(),
+            move || {
+                let sweeper = Arc::clone(&sweeper);
+                async move { sweeper.run_once().await }
+            },
+        )));
         Ok(handles)
     }
 }
+
+/// How often expired uploads are looked for; their deletion is not urgent.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Runs `once` while it finds work; when idle, waits for a wake-up, the poll interval or
 /// the shutdown. Errors (database down) are logged and retried after the poll interval.

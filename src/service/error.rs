@@ -28,6 +28,28 @@ pub enum Error {
     /// The appointment starts at this instant: it cannot be completed before.
     #[error("the appointment starts at {0}: it can be completed once it has started")]
     NotStarted(chrono::DateTime<chrono::Utc>),
+    /// The file is larger than the cap (bytes).
+    #[error("the file exceeds the limit of {0} bytes")]
+    FileTooBig(u64),
+    /// The file's content is of a type not accepted.
+    #[error("{0}")]
+    ContentTypeNotAllowed(String),
+    /// The scanner found a virus in the file.
+    #[error("the file carries a virus signature; it was not kept")]
+    FileInfected,
+    /// The scanner failed or could not be reached: nothing was kept, try again.
+    #[error("the file could not be scanned; it was not kept, try again later")]
+    ScanFailed,
+    /// The appointment is not COMPLETED.
+    #[error("a settlement can be filed once the appointment is COMPLETED")]
+    NotCompleted,
+    /// An upload key names no PDF of this firm that is unused and unexpired: the request
+    /// field that names it.
+    #[error("{0} names no usable upload")]
+    UnknownUpload(&'static str),
+    /// The firm already filed a settlement with this type and reference (its id).
+    #[error("a settlement with this type and reference exists: {0}")]
+    SettlementExists(String),
     /// The idempotency key of a booking is already known (replay, refuse or wait).
     #[error("the idempotency key is already known")]
     KeyTaken,

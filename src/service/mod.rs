@@ -21,6 +21,8 @@ pub mod offers;
 mod reads;
 pub mod reschedule;
 pub mod search;
+pub mod settlements;
+pub mod uploads;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +62,8 @@ pub struct Service {
     search_cache: Duration,
     /// How long an offered slot may be booked.
     slot_ttl: chrono::Duration,
+    /// Size, types and lifetime of pre-uploaded files.
+    upload_rules: uploads::UploadRules,
 }
 
 impl Service {
@@ -92,6 +96,10 @@ impl Service {
             settings: config.engine.settings(),
             search_cache: config.search_cache(),
             slot_ttl: config.slot_ttl(),
+            upload_rules: uploads::UploadRules::new(
+                config.uploads.upload_max_bytes,
+                config.uploads.ttl(),
+            ),
             store,
             clock,
         })

@@ -3,6 +3,8 @@
 
 mod appointment;
 mod event;
+mod settlement;
 
 pub use appointment::{AppointmentView, ExpertRef, render};
 pub use event::EventView;
+pub use settlement::{SettlementDocumentView, SettlementList, SettlementView};

@@ -445,22 +445,12 @@ async fn hostile_urls_are_refused_without_a_single_connection() {
 }
 
 async fn upload(app: &TestApp, key: &str, id: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let boundary = "creneau-test-boundary-7MA4YWxk";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend(bytes);
-    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let (content_type, body) = crate::helpers::multipart_file(name, &bytes);
     let response = app
         .http
         .post(app.url(&format!("/v1/appointments/{id}/attachments")))
         .bearer_auth(key)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header("content-type", content_type)
         .body(body)
         .send()
         .await

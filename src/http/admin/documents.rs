@@ -2,16 +2,14 @@
 //! their content.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::fetch::BlobKey;
 use crate::http::auth::FirmAdmin;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::protocol::{AttachmentView, DossierView, dossier_response};
@@ -100,56 +98,11 @@ async fn attachment_content(
             ),
         });
     };
-    let etag = format!("\"{}\"", blob.sha256);
-    let held = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if held {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
-    }
-    let key = BlobKey::parse(&blob.sha256)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored attachment with a bad key")))?;
-    let Some(open) = state
-        .service
-        .jobs
-        .blobs
-        .open(&key)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-    else {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "blob {} of attachment {attachment_id} is missing from the blob store",
-            blob.sha256
-        )));
-    };
-    let mut response =
-        Body::from_stream(tokio_util::io::ReaderStream::new(open.file)).into_response();
-    let out = response.headers_mut();
-    let value = |text: &str| HeaderValue::from_str(text).map_err(|e| ApiError::Internal(e.into()));
-    out.insert(header::CONTENT_TYPE, value(&blob.content_type)?);
-    out.insert(header::CONTENT_LENGTH, HeaderValue::from(open.size));
-    out.insert(header::ETAG, value(&etag)?);
-    out.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=0"),
-    );
-    if let Some(name) = attachment.name.as_deref() {
-        // Quoted ASCII fallback only; the stored name is already free of path separators.
-        let ascii: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        out.insert(
-            header::CONTENT_DISPOSITION,
-            value(&format!("attachment; filename=\"{ascii}\""))?,
-        );
-    }
-    Ok(response)
+    crate::http::content::serve_blob(
+        state.service.jobs.blobs.as_ref(),
+        blob,
+        attachment.name.as_deref(),
+        &headers,
+    )
+    .await
 }

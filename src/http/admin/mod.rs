@@ -9,7 +9,9 @@ mod calendar;
 mod documents;
 mod experts;
 mod firm;
+mod settlements;
 mod token;
+mod uploads;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(appointments::router())
         .merge(calendar::router())
         .merge(documents::router())
+        .merge(uploads::router())
+        .merge(settlements::router())
 }
 
 /// The public, token-authenticated calendar feed route.

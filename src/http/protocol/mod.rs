@@ -6,6 +6,7 @@ mod changes;
 mod dossier;
 pub(crate) mod events;
 mod search;
+mod settlements;
 mod uploads;
 
 use axum::middleware::from_fn;
@@ -41,4 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .routes(routes!(events::list_events))
+        .routes(routes!(settlements::list_settlements))
+        .routes(routes!(settlements::get_settlement))
+        .routes(routes!(settlements::settlement_document))
 }
