@@ -149,6 +149,66 @@ async fn create_demo_firm(store: &dyn Store) -> anyhow::Result<crate::store::Fir
     Ok(firm)
 }
 
+/// A video visit of the firm's first expert yesterday at 10:00 (Paris), booked by
+/// `client_id` and COMPLETED, so that the settlement flow can be tried at once; returns
+/// its id.
+async fn visited_yesterday(
+    store: &dyn Store,
+    firm_id: &str,
+    client_id: &str,
+) -> anyhow::Result<String> {
+    use crate::domain::ExpertiseType;
+    use crate::domain::appointment::{AppointmentStatus, Mode};
+    let page = crate::store::PageRequest {
+        after: None,
+        limit: 1,
+    };
+    let expert = store
+        .list_experts(firm_id, &page)
+        .await?
+        .items
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("the demo firm has no expert"))?;
+    let now = crate::clock::Clock::system().now();
+    let yesterday = (now.with_timezone(&chrono_tz::Europe::Paris) - chrono::Duration::days(1))
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .and_then(|t| t.and_local_timezone(chrono_tz::Europe::Paris).single())
+        .ok_or_else(|| anyhow::anyhow!("no 10:00 yesterday"))?
+        .with_timezone(&chrono::Utc);
+    let now = chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
+    let appointment = crate::store::Appointment {
+        id: uuid::Uuid::now_v7().to_string(),
+        firm_id: firm_id.to_owned(),
+        expert_id: expert.id,
+        client_id: client_id.to_owned(),
+        status: AppointmentStatus::Confirmed,
+        version: 1,
+        start: yesterday,
+        end: yesterday + chrono::Duration::minutes(45),
+        mode: Mode::Remote,
+        expertise_type: ExpertiseType::Visio,
+        place: None,
+        claims_ia_ref: format!(
+            "CIA-DEMO-VISITED-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ),
+        claim_ref: None,
+        contact: None,
+        comment: None,
+        cancellation: None,
+        created_at: now,
+        updated_at: now,
+    };
+    // The demo's own past visit: no schedule rule applies to it.
+    store
+        .book(&appointment, std::sync::Arc::new(|_| true), None)
+        .await
+        .map_err(|e| anyhow::anyhow!("booking the demo visit: {e}"))?;
+    store.complete_appointment(firm_id, &appointment.id).await?;
+    Ok(appointment.id)
+}
+
 /// Loads the demo data (once; later runs reuse the firm and mint fresh credentials) and
 /// returns the text to print.
 pub async fn load(store: &dyn Store, address: SocketAddr) -> anyhow::Result<String> {
@@ -157,7 +217,8 @@ pub async fn load(store: &dyn Store, address: SocketAddr) -> anyhow::Result<Stri
         None => create_demo_firm(store).await?,
     };
     let (client_id, secret) = super::firm_credentials(store, &firm.id).await?;
-    let (_, api_key) = super::api_client(store, "Claims IA (demo)").await?;
+    let (api_client_id, api_key) = super::api_client(store, "Claims IA (demo)").await?;
+    let visited = visited_yesterday(store, &firm.id, &api_client_id).await?;
     let base = format!("http://{address}");
     Ok(format!(
         "Demo firm \"{name}\" ({id}) with {n} experts in Île-de-France.
@@ -182,6 +243,24 @@ Try, once the server below is listening:
   curl -sS -X POST {base}/v1/appointments -H \"Authorization: Bearer {api_key}\" \\
       -H 'Content-Type: application/json' -H \"Idempotency-Key: demo-$RANDOM\" \\
       -d \"{{\\\"slotId\\\": \\\"$SLOT\\\", \\\"claimsIaRef\\\": \\\"CIA-DEMO-$RANDOM\\\"}}\"
+
+  # After the visit (appointment {visited}, COMPLETED yesterday): upload the report and the
+  # fee note, then file the settlement; Claims IA reads it back.
+  printf '%%PDF-1.7\\n%% rapport\\n%%%%EOF\\n' > rapport.pdf
+  printf '%%PDF-1.7\\n%% honoraires\\n%%%%EOF\\n' > honoraires.pdf
+  REPORT=$(curl -sS {base}/admin/v1/uploads -H \"Authorization: Bearer $TOKEN\" -F file=@rapport.pdf \\
+      | sed -E 's/.*\"key\":\"([^\"]+)\".*/\\1/')
+  FEES=$(curl -sS {base}/admin/v1/uploads -H \"Authorization: Bearer $TOKEN\" \\
+      -H 'Content-Type: application/json' \\
+      -d \"{{\\\"fileNameWithExtension\\\": \\\"honoraires.pdf\\\", \\\"file\\\": \\\"$(base64 -w0 honoraires.pdf)\\\"}}\" \\
+      | sed -E 's/.*\"key\":\"([^\"]+)\".*/\\1/')
+  curl -sS -i {base}/admin/v1/appointments/{visited}/settlements -H \"Authorization: Bearer $TOKEN\" \\
+      -H 'Content-Type: application/json' -H \"Idempotency-Key: demo-$RANDOM\" -d \"{{\\\"type\\\": \\\"INVOICE\\\",
+        \\\"reference\\\": \\\"MH-DEMO-$RANDOM\\\", \\\"date\\\": \\\"$(date +%F)\\\",
+        \\\"fees\\\": {{\\\"net\\\": 200.00, \\\"vat\\\": 40.00, \\\"gross\\\": 240.00}},
+        \\\"damage\\\": {{\\\"net\\\": 3000.00, \\\"vat\\\": 600.00, \\\"gross\\\": 3600.00}},
+        \\\"feeNoteKey\\\": \\\"$FEES\\\", \\\"reportKey\\\": \\\"$REPORT\\\"}}\"
+  curl -sS {base}/v1/appointments/{visited}/settlements -H \"Authorization: Bearer {api_key}\"
 
 API documentation: {base}/docs
 ",

@@ -116,7 +116,10 @@ async fn migrate_creates_a_missing_sqlite_file() {
 #[tokio::test]
 async fn the_demo_commands_work_as_printed() {
     let db = fresh_db().await;
+    // The server keeps its documents, and the printed commands write their files, here.
+    let dir = tempfile::tempdir().unwrap();
     let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_creneau"))
+        .current_dir(dir.path())
         .args(["demo", "--database-url", &db.url, "--listen", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -152,6 +155,7 @@ async fn the_demo_commands_work_as_printed() {
         .join("\n");
     assert!(script.contains("curl"), "{printed}");
     let output = Command::new("bash")
+        .current_dir(dir.path())
         .args([
             "-euo",
             "pipefail",
@@ -174,6 +178,14 @@ async fn the_demo_commands_work_as_printed() {
     assert!(
         stdout.contains("\"status\":\"CONFIRMED\""),
         "the printed booking works: {stdout}"
+    );
+    assert!(
+        stdout.contains("202 Accepted"),
+        "the settlement is filed: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"status\":\"SUBMITTED\"") && stdout.contains("\"kind\":\"REPORT\""),
+        "Claims IA reads the settlement: {stdout}"
     );
 }
 
