@@ -663,3 +663,124 @@ async fn an_unused_upload_is_deleted_with_its_bytes_after_its_lifetime_and_a_use
     assert_eq!(status, 200, "{used}");
     assert_eq!(used["used"], true);
 }
+
+#[tokio::test]
+async fn settlement_submitted_is_pushed_to_the_claims_ia_webhook() {
+    let (url, received) = crate::webhooks::receiver(0).await;
+    let app = TestApp::spawn_on_manual_clock().await;
+    let done = completed(&app, "EXPERT").await;
+    let client_id = creneau::auth::api_key_client_id(&done.key)
+        .unwrap()
+        .to_owned();
+    app.store
+        .set_webhook(&creneau::store::WebhookEndpoint {
+            client_id,
+            url,
+            secret: creneau::jobs::webhooks::new_secret(),
+        })
+        .await
+        .unwrap();
+    let body = expert_settlement(
+        &app,
+        &app.pdf_key(&done.token, "fn").await,
+        &app.pdf_key(&done.token, "rp").await,
+    );
+    let path = format!("/admin/v1/appointments/{}/settlements", done.id);
+    let (status, _) = app.call("POST", &path, &done.token, Some(body)).await;
+    assert_eq!(status, 202);
+    assert_eq!(app.webhook_sender().drain().await.unwrap(), 1);
+    let received = received.lock().unwrap();
+    let pushed: Value = serde_json::from_slice(&received[0].1).unwrap();
+    assert_eq!(pushed["type"], "settlement.submitted");
+    assert_eq!(pushed["appointmentId"], done.id.as_str());
+    assert_eq!(pushed["data"]["reference"], "MH-2026-0042");
+}
+
+#[tokio::test]
+async fn concurrent_filings_with_one_reference_or_one_upload_file_once() {
+    let app = TestApp::spawn_on_manual_clock().await;
+    let done = completed(&app, "EXPERT").await;
+    let path = format!("/admin/v1/appointments/{}/settlements", done.id);
+    // Eight filings of one reference, each with its own uploads.
+    let mut bodies = Vec::new();
+    for i in 0..8 {
+        bodies.push(expert_settlement(
+            &app,
+            &app.pdf_key(&done.token, &format!("fn{i}")).await,
+            &app.pdf_key(&done.token, &format!("rp{i}")).await,
+        ));
+    }
+    let statuses = futures_util::future::join_all(
+        bodies
+            .into_iter()
+            .map(|body| app.call("POST", &path, &done.token, Some(body))),
+    )
+    .await;
+    let filed = statuses.iter().filter(|(s, _)| *s == 202).count();
+    assert_eq!(filed, 1, "{statuses:?}");
+    for (status, problem) in statuses.iter().filter(|(s, _)| *s != 202) {
+        assert_problem(*status, problem, 409, "settlement-exists");
+    }
+    // Eight filings of distinct references sharing one report: one takes it.
+    let report = app.pdf_key(&done.token, "shared").await;
+    let mut bodies = Vec::new();
+    for i in 0..8 {
+        let mut body = expert_settlement(
+            &app,
+            &app.pdf_key(&done.token, &format!("fee{i}")).await,
+            &report,
+        );
+        body["reference"] = json!(format!("MH-{i}"));
+        bodies.push(body);
+    }
+    let statuses = futures_util::future::join_all(
+        bodies
+            .into_iter()
+            .map(|body| app.call("POST", &path, &done.token, Some(body))),
+    )
+    .await;
+    assert_eq!(statuses.iter().filter(|(s, _)| *s == 202).count(), 1);
+    for (status, problem) in statuses.iter().filter(|(s, _)| *s != 202) {
+        assert_problem(*status, problem, 422, "unknown-upload");
+    }
+    let (_, list) = app.call("GET", &path, &done.token, None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_unreachable_scanner_is_503_scan_failed_and_nothing_is_kept() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = ServerConfig::default();
+    config.jobs.scanner = Some(format!("clamd://127.0.0.1:{port}"));
+    let app = TestApp::spawn_with(fresh_db().await, config).await;
+    let (_, token) = app.firm("Cabinet").await;
+    let response = app
+        .http
+        .post(app.url("/admin/v1/uploads"))
+        .bearer_auth(&token)
+        .json(&json!({ "fileNameWithExtension": "r.pdf", "file": STANDARD.encode(pdf("r")) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0);
+    let problem: Value = response.json().await.unwrap();
+    assert_problem(503, &problem, 503, "scan-failed");
+    assert_eq!(problem["uploadStatus"], "ERROR");
+    let kept = app
+        .jobs
+        .blobs
+        .exists(&BlobKey::parse(&hex_sha256(&pdf("r"))).unwrap())
+        .await
+        .unwrap();
+    assert!(!kept);
+}

@@ -16,10 +16,10 @@ use crate::concurrency::offer;
 use crate::documents::origin;
 use crate::helpers::{TestApp, days_ahead, fresh_db, open_expert};
 
-type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
 
 /// A receiver that records every request and fails the first `failures` of them.
-async fn receiver(failures: usize) -> (String, Received) {
+pub(crate) async fn receiver(failures: usize) -> (String, Received) {
     let received: Received = Arc::default();
     let log = Arc::clone(&received);
     let router = Router::new().route(
