@@ -63,7 +63,7 @@ mod tests;
 pub use addr::{address_block, is_public_address};
 pub use blob::{
     BlobKey, BlobStore, BlobWriter, BoxError, CheckedBlob, FsBlobStore, IngestError, OpenBlob,
-    StagingFile, StoredBlob, TEXT_PLAIN, TempPath, ingest_stream,
+    StagingFile, StoredBlob, TEXT_PLAIN, TempPath, check_stream, ingest_stream,
 };
 pub use download::{Fetcher, FetcherBuildError};
 pub use outcome::{Failure, FetchOutcome, RejectReason, Rejection};

@@ -13,6 +13,9 @@ use crate::store::{Constraint, StoreError};
 /// Media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// `Retry-After` of `scan-failed`: long enough for a scanner to restart.
+const SCAN_RETRY_AFTER_SECS: u64 = 30;
+
 /// One invalid value of the request (RFC 9457 §3 extension, JSON Pointer into the body).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct FieldProblem {
@@ -112,6 +115,12 @@ pub enum ApiError {
         /// Explanation.
         detail: String,
     },
+    /// A file carries a virus signature.
+    #[error("{0}")]
+    FileInfected(String),
+    /// The virus scanner failed or is unreachable: nothing was kept, try again later.
+    #[error("the file could not be scanned for viruses; retry later")]
+    ScanFailed,
     /// The body is not JSON (or not of the expected media type).
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
@@ -155,6 +164,8 @@ impl ApiError {
             Self::IdempotencyKeyInFlight => (StatusCode::CONFLICT, "idempotency-key-in-flight"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
             Self::AttachmentRejected { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            Self::FileInfected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "file-infected"),
+            Self::ScanFailed => (StatusCode::SERVICE_UNAVAILABLE, "scan-failed"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
             }
@@ -242,6 +253,12 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
+            Self::ScanFailed => {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(SCAN_RETRY_AFTER_SECS),
+                );
+            }
             _ => {}
         }
         response
@@ -310,12 +327,34 @@ impl From<crate::service::Error> for ApiError {
             Error::AppointmentExists(id) => Self::AppointmentExists(id),
             Error::AbsenceOverAppointments(ids) => Self::AbsenceOverAppointments(ids),
             Error::KeyTaken => Self::IdempotencyKeyInFlight,
+            Error::Upload(err) => err.into(),
+            // A staged file we cannot read again is our disk's fault, not the scanner's.
+            Error::ScanFailed(crate::scan::ScanError::File(err)) => Self::Internal(err.into()),
+            Error::ScanFailed(_) => Self::ScanFailed,
+            err @ Error::Infected { .. } => Self::FileInfected(err.to_string()),
             err @ Error::NotStarted(_) => Self::Conflict {
                 code: "appointment-not-started",
                 detail: err.to_string(),
             },
             Error::Store(err) => err.into(),
             Error::Internal(err) => Self::Internal(err),
+        }
+    }
+}
+
+impl From<crate::fetch::IngestError> for ApiError {
+    fn from(err: crate::fetch::IngestError) -> Self {
+        use crate::fetch::{IngestError, RejectReason};
+        match err {
+            IngestError::Rejected(rejection) if rejection.reason == RejectReason::TooLarge => {
+                Self::PayloadTooLarge
+            }
+            IngestError::Rejected(rejection) => Self::AttachmentRejected {
+                code: rejection.reason.code(),
+                detail: rejection.detail,
+            },
+            IngestError::Source(err) => Self::MalformedBody(format!("reading the upload: {err}")),
+            IngestError::Io(err) => Self::Internal(err.into()),
         }
     }
 }

@@ -31,6 +31,24 @@ pub enum Error {
     /// The idempotency key of a booking is already known (replay, refuse or wait).
     #[error("the idempotency key is already known")]
     KeyTaken,
+    /// A document's bytes were refused (too large, type not allowed), broke off, or could
+    /// not be staged; nothing was kept.
+    #[error(transparent)]
+    Upload(#[from] crate::fetch::IngestError),
+    /// The virus scanner failed or is unreachable; nothing was kept.
+    #[error(transparent)]
+    ScanFailed(#[from] crate::scan::ScanError),
+    /// The virus scanner found `signature` in an uploaded document, recorded `REJECTED` as
+    /// `attachment_id`; its bytes were not kept.
+    #[error(
+        "the document carries the virus signature {signature}; recorded as attachment {attachment_id}, REJECTED"
+    )]
+    Infected {
+        /// The refused document.
+        attachment_id: String,
+        /// What the scanner found.
+        signature: String,
+    },
     /// The stored state refused the change, or storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
