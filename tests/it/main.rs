@@ -15,6 +15,7 @@ mod helpers;
 mod loadtest;
 mod openapi;
 mod protocol;
+mod scanner_down;
 mod store_contract;
 mod tenancy;
 mod webhooks;
