@@ -4,6 +4,8 @@ mod admin;
 mod auth;
 mod calendar;
 mod changes;
+#[cfg(clamd_tests)]
+mod clamd;
 mod cli;
 mod concurrency;
 mod connections;
@@ -16,6 +18,8 @@ mod loadtest;
 mod openapi;
 mod protocol;
 mod scanner_down;
+#[cfg(clamd_tests)]
+mod scanning;
 mod store_contract;
 mod tenancy;
 mod webhooks;
