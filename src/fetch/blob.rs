@@ -498,13 +498,28 @@ where
     B: AsRef<[u8]>,
     E: Into<BoxError>,
 {
+    Ok(check_stream(store, policy, chunks).await?.store().await?)
+}
+
+/// [`ingest_stream`] up to the check: the body is staged and its type allowed, but it is not
+/// stored yet (to scan it first).
+pub async fn check_stream<'a, S, B, E>(
+    store: &'a dyn BlobStore,
+    policy: &'a FetchPolicy,
+    chunks: S,
+) -> Result<CheckedBlob<'a>, IngestError>
+where
+    S: Stream<Item = Result<B, E>>,
+    B: AsRef<[u8]>,
+    E: Into<BoxError>,
+{
     let mut chunks = std::pin::pin!(chunks);
     let mut writer = BlobWriter::new(store, policy).await?;
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|err| IngestError::Source(err.into()))?;
         writer.write_chunk(chunk.as_ref()).await?;
     }
-    writer.finish().await
+    writer.check().await
 }
 
 #[cfg(test)]

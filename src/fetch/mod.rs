@@ -2,7 +2,7 @@
 //!
 //! Claims IA sends dossiers with attachment URLs; a background job downloads each one with
 //! [`Fetcher::fetch`] into a [`BlobStore`]. Direct uploads go through the same content checks
-//! with [`ingest_stream`] or [`BlobWriter`].
+//! with [`ingest_stream`], [`check_stream`] or [`BlobWriter`].
 //!
 //! # Threat model
 //!
@@ -39,9 +39,10 @@
 //! # Use
 //!
 //! [`Fetcher::fetch`] is called by the fetch worker (`crate::jobs::fetch`) for each queued
-//! attachment URL; [`ingest_stream`] by the upload handler
-//! (`POST /v1/appointments/{id}/attachments`) for the `file` part of a multipart body. Both
-//! end in a [`StoredBlob`] or a [`Rejection`] whose [`RejectReason::code`] is the wire code.
+//! attachment URL; [`check_stream`] by the upload use case
+//! (`POST /v1/appointments/{id}/attachments`) for the `file` part of a multipart body, which
+//! it scans before storing. Both end in a [`StoredBlob`] or a [`Rejection`] whose
+//! [`RejectReason::code`] is the wire code.
 //!
 //! # Outcomes
 //!
@@ -63,7 +64,7 @@ mod tests;
 pub use addr::{address_block, is_public_address};
 pub use blob::{
     BlobKey, BlobStore, BlobWriter, BoxError, CheckedBlob, FsBlobStore, IngestError, OpenBlob,
-    StagingFile, StoredBlob, TEXT_PLAIN, TempPath, ingest_stream,
+    StagingFile, StoredBlob, TEXT_PLAIN, TempPath, check_stream, ingest_stream,
 };
 pub use download::{Fetcher, FetcherBuildError};
 pub use outcome::{Failure, FetchOutcome, RejectReason, Rejection};

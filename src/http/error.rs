@@ -13,6 +13,9 @@ use crate::store::{Constraint, StoreError};
 /// Media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// `Retry-After` of `scan-failed`: long enough for a scanner to restart.
+const SCAN_RETRY_AFTER_SECS: u64 = 30;
+
 /// One invalid value of the request (RFC 9457 §3 extension, JSON Pointer into the body).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct FieldProblem {
@@ -118,18 +121,18 @@ pub enum ApiError {
         /// Explanation.
         detail: String,
     },
+    /// A file carries a virus signature.
+    #[error("{0}")]
+    FileInfected(String),
+    /// The virus scanner failed or is unreachable: nothing was kept, try again later.
+    #[error("the file could not be scanned for viruses; retry later")]
+    ScanFailed,
     /// The body is not JSON (or not of the expected media type).
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
     /// An uploaded file exceeds the cap (bytes).
     #[error("the file exceeds the limit of {0} bytes")]
     FileTooBig(u64),
-    /// An uploaded file carries a virus signature.
-    #[error("the file carries a virus signature; it was not kept")]
-    FileInfected,
-    /// The scanner failed or is unreachable; nothing was kept.
-    #[error("the file could not be scanned; it was not kept, try again later")]
-    ScanFailed,
     /// An upload key names no usable upload: the request field.
     #[error("{0} names no PDF upload of this firm that is unused and unexpired")]
     UnknownUpload(&'static str),
@@ -176,13 +179,13 @@ impl ApiError {
             Self::IdempotencyKeyInFlight => (StatusCode::CONFLICT, "idempotency-key-in-flight"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
             Self::AttachmentRejected { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            Self::FileInfected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "file-infected"),
+            Self::ScanFailed => (StatusCode::SERVICE_UNAVAILABLE, "scan-failed"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
             }
             Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation-failed"),
             Self::FileTooBig(_) => (StatusCode::PAYLOAD_TOO_LARGE, "file-too-big"),
-            Self::FileInfected => (StatusCode::UNPROCESSABLE_ENTITY, "file-infected"),
-            Self::ScanFailed => (StatusCode::SERVICE_UNAVAILABLE, "scan-failed"),
             Self::UnknownUpload(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown-upload"),
             Self::SettlementExists(_) => (StatusCode::CONFLICT, "settlement-exists"),
             Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests"),
@@ -220,7 +223,7 @@ impl ApiError {
             Self::AbsenceOverAppointments(ids) => problem.appointment_ids.clone_from(ids),
             Self::SettlementExists(id) => problem.existing_settlement_id = Some(id.clone()),
             Self::FileTooBig(_) => problem.upload_status = Some("FILE_TOO_BIG".into()),
-            Self::FileInfected => problem.upload_status = Some("INFECTED".into()),
+            Self::FileInfected(_) => problem.upload_status = Some("INFECTED".into()),
             Self::ScanFailed => problem.upload_status = Some("ERROR".into()),
             _ => {}
         }
@@ -281,7 +284,7 @@ impl IntoResponse for ApiError {
             Self::ScanFailed => {
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
-                    HeaderValue::from(crate::service::uploads::SCAN_RETRY_AFTER_SECS),
+                    HeaderValue::from(SCAN_RETRY_AFTER_SECS),
                 );
             }
             _ => {}
@@ -352,6 +355,13 @@ impl From<crate::service::Error> for ApiError {
             Error::AppointmentExists(id) => Self::AppointmentExists(id),
             Error::AbsenceOverAppointments(ids) => Self::AbsenceOverAppointments(ids),
             Error::KeyTaken => Self::IdempotencyKeyInFlight,
+            Error::Upload(err) => err.into(),
+            // A staged file we cannot read again is our disk's fault, not the scanner's.
+            Error::ScanFailed(crate::scan::ScanError::File(err)) => Self::Internal(err.into()),
+            Error::ScanFailed(_) => Self::ScanFailed,
+            err @ (Error::Infected { .. } | Error::UploadInfected) => {
+                Self::FileInfected(err.to_string())
+            }
             err @ Error::NotStarted(_) => Self::Conflict {
                 code: "appointment-not-started",
                 detail: err.to_string(),
@@ -365,12 +375,27 @@ impl From<crate::service::Error> for ApiError {
                 code: "content-type-not-allowed",
                 detail,
             },
-            Error::FileInfected => Self::FileInfected,
-            Error::ScanFailed => Self::ScanFailed,
             Error::UnknownUpload(field) => Self::UnknownUpload(field),
             Error::SettlementExists(id) => Self::SettlementExists(id),
             Error::Store(err) => err.into(),
             Error::Internal(err) => Self::Internal(err),
+        }
+    }
+}
+
+impl From<crate::fetch::IngestError> for ApiError {
+    fn from(err: crate::fetch::IngestError) -> Self {
+        use crate::fetch::{IngestError, RejectReason};
+        match err {
+            IngestError::Rejected(rejection) if rejection.reason == RejectReason::TooLarge => {
+                Self::PayloadTooLarge
+            }
+            IngestError::Rejected(rejection) => Self::AttachmentRejected {
+                code: rejection.reason.code(),
+                detail: rejection.detail,
+            },
+            IngestError::Source(err) => Self::MalformedBody(format!("reading the upload: {err}")),
+            IngestError::Io(err) => Self::Internal(err.into()),
         }
     }
 }

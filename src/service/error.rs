@@ -34,12 +34,9 @@ pub enum Error {
     /// The file's content is of a type not accepted.
     #[error("{0}")]
     ContentTypeNotAllowed(String),
-    /// The scanner found a virus in the file.
+    /// The scanner found a virus in a pre-uploaded file; it was not kept.
     #[error("the file carries a virus signature; it was not kept")]
-    FileInfected,
-    /// The scanner failed or could not be reached: nothing was kept, try again.
-    #[error("the file could not be scanned; it was not kept, try again later")]
-    ScanFailed,
+    UploadInfected,
     /// The appointment is not COMPLETED.
     #[error("a settlement can be filed once the appointment is COMPLETED")]
     NotCompleted,
@@ -53,6 +50,24 @@ pub enum Error {
     /// The idempotency key of a booking is already known (replay, refuse or wait).
     #[error("the idempotency key is already known")]
     KeyTaken,
+    /// A document's bytes were refused (too large, type not allowed), broke off, or could
+    /// not be staged; nothing was kept.
+    #[error(transparent)]
+    Upload(#[from] crate::fetch::IngestError),
+    /// The virus scanner failed or is unreachable; nothing was kept.
+    #[error(transparent)]
+    ScanFailed(#[from] crate::scan::ScanError),
+    /// The virus scanner found `signature` in an uploaded document, recorded `REJECTED` as
+    /// `attachment_id`; its bytes were not kept.
+    #[error(
+        "the document carries the virus signature {signature}; recorded as attachment {attachment_id}, REJECTED"
+    )]
+    Infected {
+        /// The refused document.
+        attachment_id: String,
+        /// What the scanner found.
+        signature: String,
+    },
     /// The stored state refused the change, or storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

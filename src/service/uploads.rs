@@ -12,9 +12,6 @@ use super::{Error, Result, Service};
 /// Types a pre-upload may be: documents, photos, and text (CSV for imports).
 pub const UPLOAD_TYPES: &[&str] = &["application/pdf", "image/jpeg", "image/png", TEXT_PLAIN];
 
-/// Seconds a client should wait before retrying when the scanner failed.
-pub const SCAN_RETRY_AFTER_SECS: u64 = 30;
-
 /// Most bytes in a file name.
 const NAME_MAX_BYTES: usize = 255;
 
@@ -118,11 +115,11 @@ impl UploadWriter<'_> {
                         signature,
                         "upload infected; not kept"
                     );
-                    return Err(Error::FileInfected);
+                    return Err(Error::UploadInfected);
                 }
                 Err(err) => {
                     tracing::error!(error = %err, "upload not scanned; not kept");
-                    return Err(Error::ScanFailed);
+                    return Err(Error::ScanFailed(err));
                 }
             },
         };

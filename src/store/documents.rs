@@ -20,7 +20,8 @@ pub enum AttachmentStatus {
     Stored,
     /// Could not be downloaded (retries exhausted, or a permanent HTTP error).
     Failed,
-    /// Refused by policy: too large, content type or host or address not allowed.
+    /// Refused by policy: too large, content type or host or address not allowed, or
+    /// infected.
     Rejected,
 }
 
@@ -64,7 +65,8 @@ pub struct Attachment {
     pub declared_type: Option<String>,
     /// Where it stands.
     pub status: AttachmentStatus,
-    /// Machine code of the refusal or failure (`too-large`, `address-not-allowed`…).
+    /// Machine code of the refusal or failure (`too-large`, `address-not-allowed`,
+    /// `infected`…).
     pub reason: Option<String>,
     /// Human detail of the refusal, failure or last retryable error.
     pub detail: Option<String>,
@@ -198,6 +200,17 @@ pub trait Documents: Send + Sync + 'static {
         name: Option<&str>,
         declared_type: Option<&str>,
         blob: &BlobInfo,
+    ) -> StoreResult<Attachment>;
+    /// Records a document uploaded for a client's appointment but refused once received
+    /// (a virus signature found), `REJECTED` with `refusal`, and its `attachment.rejected`
+    /// event in the same transaction. Counts towards [`MAX_UPLOADS`] like a stored one.
+    async fn reject_upload(
+        &self,
+        client_id: &str,
+        appointment_id: &str,
+        name: Option<&str>,
+        declared_type: Option<&str>,
+        refusal: &Refusal,
     ) -> StoreResult<Attachment>;
     /// Claims the next due download for `worker` until `lease_until` (a crashed worker's
     /// lease lapses and another takes the job over). Counts the attempt.

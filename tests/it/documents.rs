@@ -72,7 +72,7 @@ async fn document_origin(flaky_hits: Arc<AtomicUsize>) -> String {
 }
 
 /// A firm, its token, a client key and one booked appointment (`CIA-DOC-1`).
-async fn booked(app: &TestApp) -> (String, String, String) {
+pub async fn booked(app: &TestApp) -> (String, String, String) {
     let (_, token) = app.firm("Cabinet").await;
     let key = app.api_key().await;
     let expert = app.expert(&token, open_expert("Expert")).await;
@@ -83,7 +83,7 @@ async fn booked(app: &TestApp) -> (String, String, String) {
     (token, key, id)
 }
 
-fn dossier(attachments: &[&str]) -> Value {
+pub fn dossier(attachments: &[&str]) -> Value {
     json!({
         "insurer": "AXA",
         "contract": { "name": "MRH Confort", "number": "CTR-123" },
@@ -108,7 +108,7 @@ fn dossier(attachments: &[&str]) -> Value {
     })
 }
 
-async fn put(app: &TestApp, key: &str, id: &str, body: Value) -> (u16, Value) {
+pub async fn put(app: &TestApp, key: &str, id: &str, body: Value) -> (u16, Value) {
     app.call(
         "PUT",
         &format!("/v1/appointments/{id}/dossier"),
@@ -118,7 +118,7 @@ async fn put(app: &TestApp, key: &str, id: &str, body: Value) -> (u16, Value) {
     .await
 }
 
-fn attachment<'a>(view: &'a Value, url: &str) -> &'a Value {
+pub fn attachment<'a>(view: &'a Value, url: &str) -> &'a Value {
     view["attachments"]
         .as_array()
         .unwrap()
@@ -444,14 +444,30 @@ async fn hostile_urls_are_refused_without_a_single_connection() {
     );
 }
 
-async fn upload(app: &TestApp, key: &str, id: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let (content_type, body) = crate::helpers::multipart_file(name, &bytes);
-    let response = app
-        .http
+/// A multipart upload of `bytes` as the part `file`, ready to send.
+pub fn upload_request(
+    app: &TestApp,
+    key: &str,
+    id: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::RequestBuilder {
+    let (content_type, body) = crate::helpers::multipart_file(name, bytes);
+    app.http
         .post(app.url(&format!("/v1/appointments/{id}/attachments")))
         .bearer_auth(key)
         .header("content-type", content_type)
         .body(body)
+}
+
+pub async fn upload(
+    app: &TestApp,
+    key: &str,
+    id: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let response = upload_request(app, key, id, name, bytes)
         .send()
         .await
         .unwrap();

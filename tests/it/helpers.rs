@@ -364,14 +364,14 @@ pub async fn two_instances(config: ServerConfig, clock: Clock) -> (TestApp, Test
 
 /// A `multipart/form-data` body with one part `file` named `name`: its content type and
 /// bytes.
-pub fn multipart_file(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub fn multipart_file(name: &str, bytes: impl AsRef<[u8]>) -> (String, Vec<u8>) {
     let boundary = "creneau-test-boundary-7MA4YWxk";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
          Content-Type: application/octet-stream\r\n\r\n"
     )
     .into_bytes();
-    body.extend_from_slice(bytes);
+    body.extend_from_slice(bytes.as_ref());
     body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }

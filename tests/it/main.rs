@@ -4,6 +4,8 @@ mod admin;
 mod auth;
 mod calendar;
 mod changes;
+#[cfg(clamd_tests)]
+mod clamd;
 mod cli;
 mod concurrency;
 mod connections;
@@ -15,6 +17,11 @@ mod helpers;
 mod loadtest;
 mod openapi;
 mod protocol;
+#[cfg(clamd_tests)]
+mod scanned_uploads;
+mod scanner_down;
+#[cfg(clamd_tests)]
+mod scanning;
 mod settlements;
 mod store_contract;
 mod tenancy;

@@ -33,7 +33,7 @@ pub struct AttachmentView {
     /// Media type announced by Claims IA.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
-    /// Why it was refused or failed: `too-large`, `content-type-not-allowed`,
+    /// Why it was refused or failed: `too-large`, `content-type-not-allowed`, `infected`,
     /// `scheme-not-allowed`, `address-not-allowed`, `download-failed`…
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,

@@ -7,11 +7,9 @@ use axum::response::IntoResponse;
 
 use super::dossier::AttachmentView;
 use crate::domain::text::{FileName, MediaType};
-use crate::fetch::{IngestError, RejectReason, ingest_stream};
 use crate::http::auth::ClaimsIaClient;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::state::AppState;
-use crate::store::BlobInfo;
 use crate::store::Owner;
 
 /// The multipart form: one part named `file`.
@@ -27,7 +25,10 @@ struct Upload {
 /// Uploads a document for an appointment (multipart, one part named `file`). The same
 /// checks as for downloads apply: at most the size cap (default 20 MiB: 413 past it, the
 /// upload is cut off), a content type read from the bytes and allowed (422
-/// `content-type-not-allowed` otherwise).
+/// `content-type-not-allowed` otherwise), then the virus scan when the server has a
+/// scanner. An infected document is 422 `file-infected`: its bytes are not kept, but it is
+/// recorded `REJECTED` with reason `infected` (and an `attachment.rejected` event). When the
+/// scanner fails or cannot be reached: 503 `scan-failed` with `Retry-After`, nothing kept.
 #[utoipa::path(post, path = "/appointments/{id}/attachments", tag = "protocol",
     security(("apiKey" = [])),
     params(("id" = String, Path, description = "Appointment id")),
@@ -35,7 +36,11 @@ struct Upload {
     responses((status = 201, body = AttachmentView), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 413, body = Problem), (status = 415, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 422, body = Problem,
+            description = "`content-type-not-allowed`, `file-infected` or `validation-failed`"),
+        (status = 503, body = Problem,
+            description = "`scan-failed`: the virus scanner failed or is unreachable; retry after `Retry-After` seconds",
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying")))))]
 pub async fn upload(
     client: ClaimsIaClient,
     State(state): State<AppState>,
@@ -51,7 +56,7 @@ pub async fn upload(
         ApiError::UnsupportedMediaType("expected multipart/form-data with a part named file")
     })?;
     let bad = |e: axum::extract::multipart::MultipartError| ApiError::MalformedBody(e.body_text());
-    let mut stored = None;
+    let mut part = None;
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         if field.name() != Some("file") {
             return Err(ApiError::invalid(
@@ -59,7 +64,7 @@ pub async fn upload(
                 "only one part, named file, is accepted",
             ));
         }
-        if stored.is_some() {
+        if part.is_some() {
             return Err(ApiError::invalid("/file", "send one file per request"));
         }
         let name = field
@@ -70,44 +75,21 @@ pub async fn upload(
             .content_type()
             .and_then(|t| MediaType::parse(t.split(';').next().unwrap_or(t)).ok())
             .map(String::from);
-        let policy = state.service.jobs.fetch_policy();
-        let blob = match ingest_stream(state.service.jobs.blobs.as_ref(), policy, field).await {
-            Ok(blob) => blob,
-            Err(IngestError::Rejected(rejection)) => {
-                tracing::warn!(
-                    appointment_id = id,
-                    reason = rejection.reason.code(),
-                    detail = rejection.detail,
-                    "upload refused"
-                );
-                return Err(match rejection.reason {
-                    RejectReason::TooLarge => ApiError::PayloadTooLarge,
-                    _ => ApiError::AttachmentRejected {
-                        code: rejection.reason.code(),
-                        detail: rejection.detail,
-                    },
-                });
-            }
-            Err(IngestError::Source(err)) => {
-                return Err(ApiError::MalformedBody(format!(
-                    "reading the upload: {err}"
-                )));
-            }
-            Err(IngestError::Io(err)) => return Err(ApiError::Internal(err.into())),
-        };
-        stored = Some((name, declared, blob));
+        let received = state.service.receive_upload(&id, field).await?;
+        part = Some((name, declared, received));
     }
-    let Some((name, declared, blob)) = stored else {
+    let Some((name, declared, received)) = part else {
         return Err(ApiError::invalid("/file", "a part named file is required"));
-    };
-    let info = BlobInfo {
-        sha256: blob.key.to_string(),
-        size: i64::try_from(blob.size).map_err(|e| ApiError::Internal(e.into()))?,
-        content_type: blob.content_type.to_owned(),
     };
     let attachment = state
         .service
-        .add_upload(&client.id, &id, name.as_deref(), declared.as_deref(), &info)
+        .add_upload(
+            &client.id,
+            &id,
+            name.as_deref(),
+            declared.as_deref(),
+            received,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

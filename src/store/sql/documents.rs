@@ -100,6 +100,65 @@ impl SqlStore {
         Ok(())
     }
 
+    /// A direct upload: `STORED` with its blob, or `REJECTED` with its refusal and event.
+    async fn insert_upload(
+        &self,
+        client_id: &str,
+        appointment_id: &str,
+        (name, declared_type): (Option<&str>, Option<&str>),
+        outcome: Result<&BlobInfo, &Refusal>,
+    ) -> StoreResult<Attachment> {
+        let mut tx = self.begin_write().await?;
+        load(&mut tx, Owner::Client(client_id), appointment_id).await?;
+        let uploads: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM attachments WHERE appointment_id = $1 AND url IS NULL",
+        )
+        .bind(appointment_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if uploads >= MAX_UPLOADS {
+            return Err(StoreError::Conflict {
+                constraint: Constraint::UploadLimit,
+            });
+        }
+        let id = new_id();
+        let now = self.now_ms();
+        let (status, blob, refusal) = match outcome {
+            Ok(blob) => (AttachmentStatus::Stored, Some(blob), None),
+            Err(refusal) => (AttachmentStatus::Rejected, None, Some(refusal)),
+        };
+        sqlx::query(
+            "INSERT INTO attachments (id, appointment_id, name, declared_type, status, reason,
+                detail, content_type, size, sha256, attempts, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)",
+        )
+        .bind(&id)
+        .bind(appointment_id)
+        .bind(name)
+        .bind(declared_type)
+        .bind(status.as_str())
+        .bind(refusal.map(|r| r.reason.as_str()))
+        .bind(refusal.map(|r| r.detail.as_str()))
+        .bind(blob.map(|b| b.content_type.as_str()))
+        .bind(blob.map(|b| b.size))
+        .bind(blob.map(|b| b.sha256.as_str()))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(refusal) = refusal {
+            let data = refusal_event(&id, None, status, &refusal.reason, &refusal.detail);
+            record_event(self, &mut tx, "attachment.rejected", appointment_id, &data).await?;
+        }
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1"
+        )))
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        attachment_from_row(&row)
+    }
+
     /// Matches the dossier's links with the stored attachments of the appointment.
     async fn sync_attachments(
         &self,
@@ -291,44 +350,25 @@ impl Documents for SqlStore {
         declared_type: Option<&str>,
         blob: &BlobInfo,
     ) -> StoreResult<Attachment> {
-        let mut tx = self.begin_write().await?;
-        load(&mut tx, Owner::Client(client_id), appointment_id).await?;
-        let uploads: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM attachments WHERE appointment_id = $1 AND url IS NULL",
+        self.insert_upload(client_id, appointment_id, (name, declared_type), Ok(blob))
+            .await
+    }
+
+    async fn reject_upload(
+        &self,
+        client_id: &str,
+        appointment_id: &str,
+        name: Option<&str>,
+        declared_type: Option<&str>,
+        refusal: &Refusal,
+    ) -> StoreResult<Attachment> {
+        self.insert_upload(
+            client_id,
+            appointment_id,
+            (name, declared_type),
+            Err(refusal),
         )
-        .bind(appointment_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if uploads >= MAX_UPLOADS {
-            return Err(StoreError::Conflict {
-                constraint: Constraint::UploadLimit,
-            });
-        }
-        let id = new_id();
-        let now = self.now_ms();
-        sqlx::query(
-            "INSERT INTO attachments (id, appointment_id, name, declared_type, status,
-                content_type, size, sha256, attempts, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'STORED', $5, $6, $7, 1, $8, $8)",
-        )
-        .bind(&id)
-        .bind(appointment_id)
-        .bind(name)
-        .bind(declared_type)
-        .bind(&blob.content_type)
-        .bind(blob.size)
-        .bind(&blob.sha256)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1"
-        )))
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        attachment_from_row(&row)
+        .await
     }
 
     async fn claim_fetch(
