@@ -46,7 +46,7 @@ StreamMaxLength 30M
 LogFile $dir/clamd.log
 EOF
     if [ "$(id -u)" = 0 ]; then echo "User root" >> "$dir/clamd.conf"; fi
-    clamd -c "$dir/clamd.conf" &
+    clamd -c "$dir/clamd.conf" > "$dir/clamd.out" 2>&1 &
     CLAMD=$!
     for _ in $(seq 1 100); do
         [ -S "$dir/clamd.sock" ] && return 0
@@ -61,9 +61,9 @@ run() {
     shift
     local db="sqlite://$WORK/$label.db?mode=rwc"
     local firm client secret token
-    firm=$("$BIN" --database-url "$db" --json firm create --name "Cabinet" --siret 73282932000074 |
-        sed -E 's/.*"id":"([^"]+)".*/\1/')
-    read -r client secret < <("$BIN" --database-url "$db" --json firm credentials "$firm" |
+    firm=$("$BIN" --database-url "$db" --json firm create --name "Cabinet" --siret 73282932000074 2> /dev/null |
+        sed -E 's/.*"firmId":"([^"]+)".*/\1/')
+    read -r client secret < <("$BIN" --database-url "$db" --json firm credentials "$firm" 2> /dev/null |
         sed -E 's/.*"clientId":"([^"]+)".*"clientSecret":"([^"]+)".*/\1 \2/')
     "$BIN" --database-url "$db" serve --listen "127.0.0.1:$PORT" --blob-dir "$WORK/blobs-$label" \
         "$@" 2> "$WORK/server-$label.log" &
