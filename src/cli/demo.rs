@@ -164,7 +164,7 @@ async fn visited_yesterday(
         limit: 1,
     };
     let expert = store
-        .list_experts(firm_id, &page)
+        .list_experts(firm_id, None, &page)
         .await?
         .items
         .pop()

@@ -264,7 +264,7 @@ pub async fn remove_firm(store: &dyn Store, firm_id: &str) -> anyhow::Result<(u6
         limit: 500,
     };
     loop {
-        let experts = store.list_experts(firm_id, &page).await?;
+        let experts = store.list_experts(firm_id, None, &page).await?;
         for expert in experts.items.iter().filter(|e| e.profile.active) {
             store.deactivate_expert(firm_id, &expert.id).await?;
             deactivated += 1;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::text::{Email, Name, Phone};
+use super::text::{Email, ExternalRef, Name, Phone};
 use super::{
     Address, Area, ClaimType, Code, Department, ExpertiseType, GeoPoint, InsuredType, Insurer,
     Invalid, Money, PartnerKind, TimeZone, WeeklyHours,
@@ -140,6 +140,10 @@ impl Durations {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExpertProfile {
+    /// The firm's own identifier of the expert (unique in the firm); imports match by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9._-]{1,40}$", example = "XT5678")]
+    pub external_ref: Option<ExternalRef>,
     /// Name shown to Claims IA, e.g. `J. Martin`.
     pub display_name: Name,
     /// Contact e-mail.

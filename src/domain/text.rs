@@ -128,6 +128,15 @@ text_type!(
     }
 );
 text_type!(
+    /// A firm's own identifier of an expert, e.g. `XT5678`: 1 to 40 of `A–Z a–z 0–9 . _ -`.
+    ExternalRef, 40, false, |s| {
+        if !s.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)) {
+            return Err(TextError::Shape("must be 1 to 40 of A-Z, a-z, 0-9, '.', '_', '-'"));
+        }
+        Ok(())
+    }
+);
+text_type!(
     /// A media type such as `image/jpeg` (parameters are not kept).
     MediaType, 127, false, |s| {
         let token = |t: &str| {

@@ -315,6 +315,12 @@ impl From<StoreError> for ApiError {
                     crate::store::MAX_UPLOADS
                 ),
             },
+            StoreError::Conflict {
+                constraint: Constraint::ExternalRef,
+            } => Self::Conflict {
+                code: "external-ref-taken",
+                detail: "another expert of the firm has this externalRef".into(),
+            },
             StoreError::Conflict { constraint } => Self::Conflict {
                 code: "conflict",
                 detail: format!("the change conflicts with existing data ({constraint})"),

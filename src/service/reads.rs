@@ -40,9 +40,15 @@ impl Service {
         Ok(self.store.expert(firm_id, expert_id).await?)
     }
 
-    /// A page of a firm's experts, in creation order.
-    pub async fn experts(&self, firm_id: &str, page: &PageRequest) -> Result<Page<Expert>> {
-        Ok(self.store.list_experts(firm_id, page).await?)
+    /// A page of a firm's experts, in creation order; with `external_ref`, the one that
+    /// has it.
+    pub async fn experts(
+        &self,
+        firm_id: &str,
+        external_ref: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<Expert>> {
+        Ok(self.store.list_experts(firm_id, external_ref, page).await?)
     }
 
     /// A page of the absences of one of a firm's experts, with the expert.

@@ -110,6 +110,8 @@ pub enum Constraint {
     NotConfirmed,
     /// The appointment has as many uploads as it may.
     UploadLimit,
+    /// Another expert of the firm has this `externalRef`.
+    ExternalRef,
 }
 
 impl std::fmt::Display for Constraint {
@@ -123,6 +125,7 @@ impl std::fmt::Display for Constraint {
             Self::Cancelled => "appointment_cancelled",
             Self::NotConfirmed => "appointment_not_confirmed",
             Self::UploadLimit => "upload_limit",
+            Self::ExternalRef => "experts_external_ref",
         })
     }
 }
@@ -258,8 +261,13 @@ pub trait Catalog: Send + Sync + 'static {
     async fn create_expert(&self, firm_id: &str, profile: &ExpertProfile) -> StoreResult<Expert>;
     /// Reads one of a firm's experts.
     async fn expert(&self, firm_id: &str, expert_id: &str) -> StoreResult<Expert>;
-    /// Lists a firm's experts in id order.
-    async fn list_experts(&self, firm_id: &str, page: &PageRequest) -> StoreResult<Page<Expert>>;
+    /// Lists a firm's experts in id order (with `external_ref`, the one that has it).
+    async fn list_experts(
+        &self,
+        firm_id: &str,
+        external_ref: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Expert>>;
     /// Replaces one of a firm's experts.
     async fn replace_expert(
         &self,

@@ -128,6 +128,7 @@ pub(super) fn expert(index: usize, rng: &mut SyntheticRng) -> ExpertEntry {
         pick(rng, &SURNAMES)
     );
     let profile = ExpertProfile {
+        external_ref: None,
         display_name: Name::parse(&name).expect("a short name"),
         email: None,
         phone: None,

@@ -14,6 +14,7 @@ mod engine;
 mod errors;
 mod events;
 mod helpers;
+mod imports;
 mod loadtest;
 mod openapi;
 mod protocol;

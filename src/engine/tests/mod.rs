@@ -59,6 +59,7 @@ fn week_days(ranges: &[(u16, u16)]) -> WeeklyHours {
 /// base, zone, buffer, notice or daily maximum.
 fn expert(hours: WeeklyHours) -> ExpertProfile {
     ExpertProfile {
+        external_ref: None,
         display_name: Name::parse("J. Martin").unwrap(),
         email: None,
         phone: None,

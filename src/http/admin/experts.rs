@@ -16,6 +16,19 @@ use crate::http::extract::{ApiJson, ApiQuery, PageQuery, Paged, from_value};
 use crate::http::state::AppState;
 use crate::store::Expert;
 
+/// `?externalRef=&limit=&cursor=` of the expert list.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ExpertsQuery {
+    /// Only the expert with this `externalRef` (an empty page when none has it).
+    external_ref: Option<String>,
+    /// Page size (default 50, at most 500).
+    limit: Option<u32>,
+    /// Opaque cursor from the previous page's `nextCursor`.
+    cursor: Option<String>,
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_experts, create_expert))
@@ -50,16 +63,25 @@ impl From<Expert> for ExpertView {
 
 /// The caller's experts, in creation order.
 #[utoipa::path(get, path = "/experts", tag = "admin", security(("firmToken" = [])),
-    params(PageQuery),
-    responses((status = 200, body = Paged<ExpertView>), (status = 401, body = Problem)))]
+    params(ExpertsQuery),
+    responses((status = 200, body = Paged<ExpertView>), (status = 400, body = Problem),
+        (status = 401, body = Problem)))]
 async fn list_experts(
     admin: FirmAdmin,
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(query): ApiQuery<ExpertsQuery>,
 ) -> ApiResult<Json<Paged<ExpertView>>> {
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
     let page = state
         .service
-        .experts(&admin.firm_id, &query.to_request()?)
+        .experts(
+            &admin.firm_id,
+            query.external_ref.as_deref(),
+            &page.to_request()?,
+        )
         .await?;
     Ok(Json(Paged::from_page(page, ExpertView::from)))
 }

@@ -182,19 +182,7 @@ impl Catalog for SqlStore {
     async fn create_expert(&self, firm_id: &str, profile: &ExpertProfile) -> StoreResult<Expert> {
         let id = new_id();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO experts (id, firm_id, active, partner_kind, profile, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(&id)
-        .bind(firm_id)
-        .bind(i64::from(profile.active))
-        .bind(profile.partner_kind.as_str())
-        .bind(to_json(profile)?)
-        .bind(self.now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(on_constraint)?;
+        insert_expert(&mut tx, &id, firm_id, profile, self.now_ms()).await?;
         bump_catalog(&mut tx).await?;
         tx.commit().await?;
         self.expert(firm_id, &id).await
@@ -212,9 +200,18 @@ impl Catalog for SqlStore {
         expert_from_row(&row)
     }
 
-    async fn list_experts(&self, firm_id: &str, page: &PageRequest) -> StoreResult<Page<Expert>> {
-        let select = format!("SELECT {EXPERT_COLUMNS} FROM experts WHERE firm_id = $1");
-        self.id_page(&select, &[firm_id], page, expert_from_row, |e| &e.id)
+    async fn list_experts(
+        &self,
+        firm_id: &str,
+        external_ref: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Expert>> {
+        let select = format!(
+            "SELECT {EXPERT_COLUMNS} FROM experts
+             WHERE firm_id = $1 AND ($2 = '' OR external_ref = $2)"
+        );
+        let filter = [firm_id, external_ref.unwrap_or("")];
+        self.id_page(&select, &filter, page, expert_from_row, |e| &e.id)
             .await
     }
 
@@ -225,19 +222,7 @@ impl Catalog for SqlStore {
         profile: &ExpertProfile,
     ) -> StoreResult<Expert> {
         let mut tx = self.begin_write().await?;
-        let result = sqlx::query(
-            "UPDATE experts SET active = $3, partner_kind = $4, profile = $5, updated_at = $6
-             WHERE firm_id = $1 AND id = $2",
-        )
-        .bind(firm_id)
-        .bind(expert_id)
-        .bind(i64::from(profile.active))
-        .bind(profile.partner_kind.as_str())
-        .bind(to_json(profile)?)
-        .bind(self.now_ms())
-        .execute(&mut *tx)
-        .await?;
-        expect_one(&result)?;
+        update_expert(&mut tx, firm_id, expert_id, profile, self.now_ms()).await?;
         bump_catalog(&mut tx).await?;
         tx.commit().await?;
         self.expert(firm_id, expert_id).await
@@ -350,4 +335,56 @@ impl Catalog for SqlStore {
                 .await?;
         expect_one(&result)
     }
+}
+
+/// Writes a new expert in the caller's transaction.
+pub(super) async fn insert_expert(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    firm_id: &str,
+    profile: &ExpertProfile,
+    now_ms: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO experts (id, firm_id, active, partner_kind, external_ref, profile,
+            created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(id)
+    .bind(firm_id)
+    .bind(i64::from(profile.active))
+    .bind(profile.partner_kind.as_str())
+    .bind(profile.external_ref.as_ref().map(|r| r.as_str()))
+    .bind(to_json(profile)?)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(on_constraint)?;
+    Ok(())
+}
+
+/// Replaces an expert's profile in the caller's transaction.
+pub(super) async fn update_expert(
+    conn: &mut sqlx::AnyConnection,
+    firm_id: &str,
+    expert_id: &str,
+    profile: &ExpertProfile,
+    now_ms: i64,
+) -> StoreResult<()> {
+    let result = sqlx::query(
+        "UPDATE experts SET active = $3, partner_kind = $4, external_ref = $5, profile = $6,
+            updated_at = $7
+         WHERE firm_id = $1 AND id = $2",
+    )
+    .bind(firm_id)
+    .bind(expert_id)
+    .bind(i64::from(profile.active))
+    .bind(profile.partner_kind.as_str())
+    .bind(profile.external_ref.as_ref().map(|r| r.as_str()))
+    .bind(to_json(profile)?)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(on_constraint)?;
+    expect_one(&result)
 }

@@ -196,6 +196,14 @@ pub(super) fn on_constraint(err: sqlx::Error) -> StoreError {
                 constraint: Constraint::NoOverlap,
             };
         }
+        if db.is_unique_violation()
+            && (db.constraint() == Some("experts_external_ref")
+                || db.message().contains("experts.external_ref"))
+        {
+            return StoreError::Conflict {
+                constraint: Constraint::ExternalRef,
+            };
+        }
         if db.is_unique_violation() {
             let on_ref = db.constraint() == Some("appointments_one_confirmed_per_ref")
                 || db.message().contains("appointments.claims_ia_ref");

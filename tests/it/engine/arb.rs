@@ -161,6 +161,7 @@ pub fn expert() -> impl Strategy<Value = ExpertProfile> {
                 zone,
             )| {
                 ExpertProfile {
+                    external_ref: None,
                     display_name: Name::parse("Expert").unwrap(),
                     email: None,
                     phone: None,

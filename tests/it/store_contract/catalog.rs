@@ -107,6 +107,7 @@ async fn experts_are_scoped_to_their_firm(db: TestDb) {
     let page = store
         .list_experts(
             &b.id,
+            None,
             &PageRequest {
                 after: None,
                 limit: 50,
@@ -166,6 +167,7 @@ async fn expert_lists_are_paginated_in_creation_order(db: TestDb) {
     let first = store
         .list_experts(
             &a.id,
+            None,
             &PageRequest {
                 after: None,
                 limit: 2,
@@ -183,6 +185,7 @@ async fn expert_lists_are_paginated_in_creation_order(db: TestDb) {
         let page = store
             .list_experts(
                 &a.id,
+                None,
                 &PageRequest {
                     after: Some(cursor),
                     limit: 2,

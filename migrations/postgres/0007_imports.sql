@@ -1,0 +1,34 @@
+-- Experts' own identifiers in their firm, and bulk imports of experts and absences.
+
+ALTER TABLE experts ADD COLUMN external_ref TEXT;
+CREATE UNIQUE INDEX experts_external_ref ON experts (firm_id, external_ref)
+    WHERE external_ref IS NOT NULL;
+
+-- An import and its progress; a row not yet finished is also the worker's queue entry,
+-- claimed under a lease so that a crashed worker's import is taken over.
+CREATE TABLE imports (
+    id              TEXT PRIMARY KEY,
+    firm_id         TEXT NOT NULL REFERENCES firms (id),
+    kind            TEXT NOT NULL CHECK (kind IN ('EXPERTS', 'ABSENCES')),
+    source          TEXT NOT NULL CHECK (source IN ('UPLOAD', 'URL', 'URI')),
+    url             TEXT,
+    sha256          TEXT,
+    dry_run         BIGINT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('RECEIVED', 'FETCHING', 'VALIDATING',
+                        'IMPORTING', 'VALIDATED', 'IMPORTED', 'FAILED')),
+    reason          TEXT,
+    records         BIGINT,
+    created         BIGINT,
+    updated         BIGINT,
+    unchanged       BIGINT,
+    errors          TEXT,
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT,
+    lease_owner     TEXT,
+    lease_until     BIGINT,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    finished_at     BIGINT
+);
+CREATE INDEX imports_by_firm ON imports (firm_id, id);
+CREATE INDEX imports_queue ON imports (next_attempt_at) WHERE finished_at IS NULL;
