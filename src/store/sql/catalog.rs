@@ -9,6 +9,7 @@ use super::{
 };
 use crate::domain::expert::ExpertProfile;
 use crate::domain::firm::FirmProfile;
+use crate::domain::text::ExternalRef;
 use crate::store::{
     Absence, ApiClient, Backend, Catalog, Expert, Firm, FirmCredential, Page, PageRequest,
     StoreError, StoreResult,
@@ -354,7 +355,7 @@ pub(super) async fn insert_expert(
     .bind(firm_id)
     .bind(i64::from(profile.active))
     .bind(profile.partner_kind.as_str())
-    .bind(profile.external_ref.as_ref().map(|r| r.as_str()))
+    .bind(profile.external_ref.as_ref().map(ExternalRef::as_str))
     .bind(to_json(profile)?)
     .bind(now_ms)
     .execute(&mut *conn)
@@ -380,7 +381,7 @@ pub(super) async fn update_expert(
     .bind(expert_id)
     .bind(i64::from(profile.active))
     .bind(profile.partner_kind.as_str())
-    .bind(profile.external_ref.as_ref().map(|r| r.as_str()))
+    .bind(profile.external_ref.as_ref().map(ExternalRef::as_str))
     .bind(to_json(profile)?)
     .bind(now_ms)
     .execute(&mut *conn)
