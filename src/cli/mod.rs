@@ -309,7 +309,8 @@ async fn serve(
     let state = AppState::new(store, args.server).await?;
     report_scanner(state.service.jobs.scanner.as_ref());
     let (stop_workers, stopping) = tokio::sync::watch::channel(false);
-    let workers = state.service.jobs.spawn(&state.service.store, &stopping)?;
+    let mut workers = state.service.jobs.spawn(&state.service.store, &stopping)?;
+    workers.push(state.service.spawn_import_worker(&stopping));
     tracing::info!(address = %listener.local_addr()?, "listening");
     crate::http::serve(listener, state, shutdown_signal()).await?;
     // Workers stop between jobs; a download cut short is retried once its lease lapses.

@@ -136,6 +136,16 @@ pub enum ApiError {
     /// An upload key names no usable upload: the request field.
     #[error("{0} names no PDF upload of this firm that is unused and unexpired")]
     UnknownUpload(&'static str),
+    /// A value refused with its own code (422).
+    #[error("{detail}")]
+    Refused {
+        /// Stable code.
+        code: &'static str,
+        /// JSON Pointer to the value.
+        pointer: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
     /// The firm already filed this type and reference (the existing settlement).
     #[error("a settlement with this type and reference exists: {0}")]
     SettlementExists(String),
@@ -178,7 +188,9 @@ impl ApiError {
             }
             Self::IdempotencyKeyInFlight => (StatusCode::CONFLICT, "idempotency-key-in-flight"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
-            Self::AttachmentRejected { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            Self::AttachmentRejected { code, .. } | Self::Refused { code, .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code)
+            }
             Self::FileInfected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "file-infected"),
             Self::ScanFailed => (StatusCode::SERVICE_UNAVAILABLE, "scan-failed"),
             Self::UnsupportedMediaType(_) => {
@@ -210,6 +222,12 @@ impl ApiError {
             Self::InvalidSlot => vec![FieldProblem {
                 pointer: "/slotId".into(),
                 detail: "not a slot offered to this client".into(),
+            }],
+            Self::Refused {
+                pointer, detail, ..
+            } => vec![FieldProblem {
+                pointer: (*pointer).to_owned(),
+                detail: detail.clone(),
             }],
             Self::UnknownUpload(field) => vec![FieldProblem {
                 pointer: format!("/{field}"),
@@ -383,6 +401,15 @@ impl From<crate::service::Error> for ApiError {
             },
             Error::UnknownUpload(field) => Self::UnknownUpload(field),
             Error::SettlementExists(id) => Self::SettlementExists(id),
+            Error::Refused {
+                code,
+                pointer,
+                detail,
+            } => Self::Refused {
+                code,
+                pointer,
+                detail,
+            },
             Error::Store(err) => err.into(),
             Error::Internal(err) => Self::Internal(err),
         }

@@ -148,6 +148,21 @@ impl Jobs {
         })
     }
 
+    /// How often idle workers look for work.
+    pub fn poll(&self) -> Duration {
+        self.poll
+    }
+
+    /// Download attempts before giving up.
+    pub fn fetch_attempts(&self) -> i64 {
+        i64::from(self.fetch_retry.max_attempts)
+    }
+
+    /// Delay before the download attempt after `attempts` failed ones.
+    pub fn fetch_backoff(&self, attempts: i64) -> chrono::Duration {
+        self.fetch_retry.backoff(attempts)
+    }
+
     /// The download policy.
     pub fn fetch_policy(&self) -> &FetchPolicy {
         self.fetcher.policy()
@@ -262,7 +277,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Runs `once` while it finds work; when idle, waits for a wake-up, the poll interval or
 /// the shutdown. Errors (database down) are logged and retried after the poll interval.
-async fn run_loop<F, Fut>(
+pub(crate) async fn run_loop<F, Fut>(
     name: &'static str,
     wake: Arc<Notify>,
     poll: Duration,

@@ -44,6 +44,16 @@ pub enum Error {
     /// field that names it.
     #[error("{0} names no usable upload")]
     UnknownUpload(&'static str),
+    /// A value is refused with its own code (`invalid-siret`, `source-missing`…).
+    #[error("{detail}")]
+    Refused {
+        /// Stable problem code.
+        code: &'static str,
+        /// JSON Pointer to the value.
+        pointer: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
     /// The firm already filed a settlement with this type and reference (its id).
     #[error("a settlement with this type and reference exists: {0}")]
     SettlementExists(String),

@@ -16,6 +16,7 @@ mod directory;
 pub mod dossier;
 mod error;
 mod experts;
+pub mod imports;
 mod keys;
 pub mod offers;
 mod reads;
@@ -64,6 +65,12 @@ pub struct Service {
     slot_ttl: chrono::Duration,
     /// Size, types and lifetime of pre-uploaded files.
     upload_rules: uploads::UploadRules,
+    /// Size and type of import files sent with the request.
+    import_rules: uploads::UploadRules,
+    /// Downloads of import URLs: the document fetcher's guard, for CSV files.
+    import_fetcher: crate::fetch::Fetcher,
+    /// Wakes this instance's import worker.
+    import_wake: Arc<imports::ImportWake>,
 }
 
 impl Service {
@@ -87,8 +94,19 @@ impl Service {
             Duration::from_millis(config.calendar_cache_announced_ms),
         )
         .await?;
+        let jobs = Arc::new(Jobs::new(&config.jobs, clock.clone())?);
+        let import_fetcher = crate::fetch::Fetcher::new(crate::fetch::FetchPolicy {
+            max_bytes: imports::MAX_FILE_BYTES,
+            allowed_content_types: vec![crate::fetch::TEXT_PLAIN.to_owned()],
+            ..jobs.fetch_policy().clone()
+        })?
+        .with_scanner(jobs.scanner.clone());
         Ok(Self {
-            jobs: Arc::new(Jobs::new(&config.jobs, clock.clone())?),
+            jobs,
+            import_rules: uploads::UploadRules::new(imports::MAX_FILE_BYTES, config.uploads.ttl())
+                .text_only(),
+            import_fetcher,
+            import_wake: Arc::default(),
             calendars,
             directory: DirectoryCache::new(clock.clone()),
             api_clients: ApiClientCache::new(config.search_cache(), clock.clone()),

@@ -51,6 +51,11 @@ impl Service {
         Ok(self.store.list_experts(firm_id, external_ref, page).await?)
     }
 
+    /// Every expert of the firm, in creation order.
+    pub async fn all_experts(&self, firm_id: &str) -> Result<Vec<Expert>> {
+        Ok(self.store.firm_experts(firm_id).await?)
+    }
+
     /// A page of the absences of one of a firm's experts, with the expert.
     pub async fn absences(
         &self,

@@ -3,7 +3,7 @@
 //! expired.
 
 use crate::domain::Invalid;
-use crate::fetch::{BlobWriter, FetchPolicy, IngestError, RejectReason, TEXT_PLAIN};
+use crate::fetch::{BlobWriter, FetchPolicy, IngestError, RejectReason, StoredBlob, TEXT_PLAIN};
 use crate::scan::Verdict;
 use crate::store::{BlobInfo, Upload, UploadStatus};
 
@@ -35,6 +35,13 @@ impl UploadRules {
         }
     }
 
+    /// The same rules for text only (import files).
+    #[must_use]
+    pub fn text_only(mut self) -> Self {
+        self.policy.allowed_content_types = vec![TEXT_PLAIN.to_owned()];
+        self
+    }
+
     /// Largest file, in bytes.
     pub fn max_bytes(&self) -> u64 {
         self.policy.max_bytes
@@ -64,6 +71,7 @@ pub fn check_file_name(raw: &str, pointer: &str) -> std::result::Result<String, 
 pub struct UploadWriter<'a> {
     service: &'a Service,
     writer: BlobWriter<'a>,
+    limit: u64,
 }
 
 impl std::fmt::Debug for UploadWriter<'_> {
@@ -88,7 +96,7 @@ fn ingest_error(err: IngestError, limit: u64) -> Error {
 impl UploadWriter<'_> {
     /// Appends bytes; past the cap, `FileTooBig` (stop reading then).
     pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        let limit = self.service.upload_rules.max_bytes();
+        let limit = self.limit;
         self.writer
             .write_chunk(chunk)
             .await
@@ -99,34 +107,7 @@ impl UploadWriter<'_> {
     /// infected file, or one the scanner could not check, is not kept.
     pub async fn finish(self, firm_id: &str, name: &str) -> Result<Upload> {
         let service = self.service;
-        let limit = service.upload_rules.max_bytes();
-        let checked = self
-            .writer
-            .check()
-            .await
-            .map_err(|err| ingest_error(err, limit))?;
-        let status = match &service.jobs.scanner {
-            None => UploadStatus::Unscanned,
-            Some(scanner) => match scanner.scan_file(checked.path()).await {
-                Ok(Verdict::Clean) => UploadStatus::Verified,
-                Ok(Verdict::Infected { signature }) => {
-                    tracing::warn!(
-                        sha256 = %checked.blob().key,
-                        signature,
-                        "upload infected; not kept"
-                    );
-                    return Err(Error::UploadInfected);
-                }
-                Err(err) => {
-                    tracing::error!(error = %err, "upload not scanned; not kept");
-                    return Err(Error::ScanFailed(err));
-                }
-            },
-        };
-        let stored = checked
-            .store()
-            .await
-            .map_err(|e| Error::Internal(e.into()))?;
+        let (stored, status) = self.store().await?;
         let now = service.clock.now();
         let upload = Upload {
             key: format!(
@@ -157,6 +138,40 @@ impl UploadWriter<'_> {
         );
         Ok(upload)
     }
+
+    /// Ends the file: types it, scans it (when a scanner is configured) and stores it. An
+    /// infected file, or one the scanner could not check, is not kept.
+    pub async fn store(self) -> Result<(StoredBlob, UploadStatus)> {
+        let limit = self.limit;
+        let checked = self
+            .writer
+            .check()
+            .await
+            .map_err(|err| ingest_error(err, limit))?;
+        let status = match &self.service.jobs.scanner {
+            None => UploadStatus::Unscanned,
+            Some(scanner) => match scanner.scan_file(checked.path()).await {
+                Ok(Verdict::Clean) => UploadStatus::Verified,
+                Ok(Verdict::Infected { signature }) => {
+                    tracing::warn!(
+                        sha256 = %checked.blob().key,
+                        signature,
+                        "file infected; not kept"
+                    );
+                    return Err(Error::UploadInfected);
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "file not scanned; not kept");
+                    return Err(Error::ScanFailed(err));
+                }
+            },
+        };
+        let stored = checked
+            .store()
+            .await
+            .map_err(|e| Error::Internal(e.into()))?;
+        Ok((stored, status))
+    }
 }
 
 /// The key's extension: the type's, or for text the name's when it is `csv`.
@@ -178,12 +193,22 @@ fn extension(content_type: &str, name: &str) -> &'static str {
 impl Service {
     /// Starts receiving a file under the upload rules.
     pub async fn upload_writer(&self) -> Result<UploadWriter<'_>> {
-        let writer = BlobWriter::new(self.jobs.blobs.as_ref(), &self.upload_rules.policy)
+        self.writer_under(&self.upload_rules).await
+    }
+
+    /// Starts receiving an import file (UTF-8 text, up to 32 MiB).
+    pub async fn import_writer(&self) -> Result<UploadWriter<'_>> {
+        self.writer_under(&self.import_rules).await
+    }
+
+    async fn writer_under<'a>(&'a self, rules: &'a UploadRules) -> Result<UploadWriter<'a>> {
+        let writer = BlobWriter::new(self.jobs.blobs.as_ref(), &rules.policy)
             .await
             .map_err(|e| Error::Internal(e.into()))?;
         Ok(UploadWriter {
             service: self,
             writer,
+            limit: rules.max_bytes(),
         })
     }
 

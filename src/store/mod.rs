@@ -6,6 +6,7 @@ mod bookings;
 mod changes;
 mod dialect;
 mod documents;
+mod imports;
 mod migrate;
 pub mod postgres;
 mod settlements;
@@ -30,6 +31,10 @@ pub use changes::{Announcement, CalendarChange, ChangeListener, Changes};
 pub use documents::{
     Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
     Refusal, StoredDossier,
+};
+pub use imports::{
+    ApplyError, Import, ImportCounts, ImportKind, ImportSource, ImportStatus, ImportStep,
+    ImportWrites, Imports, NewImport, RowError,
 };
 pub use settlements::{
     SettleError, SettlementDocument, Settlements, StoredSettlement, Upload, UploadStatus,
@@ -219,9 +224,12 @@ pub struct Page<T> {
 }
 
 /// Everything Créneau stores.
-pub trait Store: Catalog + Bookings + Changes + Documents + Settlements + Webhooks {}
+pub trait Store:
+    Catalog + Bookings + Changes + Documents + Imports + Settlements + Webhooks
+{
+}
 
-impl<T: Catalog + Bookings + Changes + Documents + Settlements + Webhooks> Store for T {}
+impl<T: Catalog + Bookings + Changes + Documents + Imports + Settlements + Webhooks> Store for T {}
 
 /// Firms, credentials and experts. Every firm-owned object is addressed with its firm id,
 /// so a query can never reach another firm's data.

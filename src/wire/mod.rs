@@ -3,6 +3,7 @@
 
 mod appointment;
 mod event;
+pub mod experts_csv;
 mod settlement;
 
 pub use appointment::{AppointmentView, ExpertRef, render};

@@ -88,6 +88,8 @@ pub struct TestApp {
     pub jobs: Arc<creneau::jobs::Jobs>,
     /// The server's clock.
     pub clock: Clock,
+    /// The use cases behind the server (to drain its import queue).
+    pub service: Arc<creneau::service::Service>,
     _blobs: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -131,6 +133,7 @@ impl TestApp {
             .await
             .expect("state");
         let jobs = Arc::clone(&state.service.jobs);
+        let service = Arc::clone(&state.service);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -144,6 +147,7 @@ impl TestApp {
             db,
             jobs,
             clock,
+            service,
             _blobs: blobs,
             shutdown: Some(tx),
         }
@@ -365,13 +369,25 @@ pub async fn two_instances(config: ServerConfig, clock: Clock) -> (TestApp, Test
 /// A `multipart/form-data` body with one part `file` named `name`: its content type and
 /// bytes.
 pub fn multipart_file(name: &str, bytes: impl AsRef<[u8]>) -> (String, Vec<u8>) {
+    multipart(&[("file", Some(name), bytes.as_ref())])
+}
+
+/// A `multipart/form-data` body of `(part, file name, bytes)`: its content type and bytes.
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "creneau-test-boundary-7MA4YWxk";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes.as_ref());
-    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let mut body = Vec::new();
+    for (part, file_name, bytes) in parts {
+        let file_name = file_name.map_or_else(String::new, |n| format!("; filename=\"{n}\""));
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{part}\"{file_name}\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .into_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").into_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }

@@ -15,7 +15,7 @@ use crate::store::{
     StoreError, StoreResult,
 };
 
-const EXPERT_COLUMNS: &str = "id, firm_id, profile, created_at, updated_at";
+pub(super) const EXPERT_COLUMNS: &str = "id, firm_id, profile, created_at, updated_at";
 const ABSENCE_COLUMNS: &str = "id, expert_id, start_at, end_at, reason, created_at";
 
 #[async_trait]

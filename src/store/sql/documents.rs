@@ -380,7 +380,7 @@ impl Documents for SqlStore {
         let row = claim_due(
             self,
             &mut tx,
-            "attachments",
+            ("attachments", "status = 'PENDING'"),
             "id, appointment_id, url, attempts",
             worker,
             lease_until,

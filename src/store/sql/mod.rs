@@ -15,6 +15,7 @@ mod events;
 mod gates;
 pub use events::StoredEvent as Event;
 mod idempotency;
+mod imports;
 mod lifecycle;
 mod rows;
 mod settlements;
@@ -249,14 +250,15 @@ impl SqlStore {
     }
 }
 
-/// Claims, for `worker` until `lease_until`, the `PENDING` row of a job table (`attachments`,
-/// `webhook_deliveries`) that is due first and whose lease is free or lapsed, counting the
-/// attempt; returns the `returning` columns of the claimed row. PostgreSQL skips rows other
-/// instances are claiming (`SKIP LOCKED`); SQLite has one writer.
+/// Claims, for `worker` until `lease_until`, the row of a job table (`attachments`,
+/// `webhook_deliveries`, `imports`) still to do (`pending`, an SQL condition) that is due
+/// first and whose lease is free or lapsed, counting the attempt; returns the `returning`
+/// columns of the claimed row. PostgreSQL skips rows other instances are claiming (`SKIP
+/// LOCKED`); SQLite has one writer.
 pub(super) async fn claim_due(
     store: &SqlStore,
     conn: &mut sqlx::AnyConnection,
-    table: &str,
+    (table, pending): (&str, &str),
     returning: &str,
     worker: &str,
     lease_until: DateTime<Utc>,
@@ -265,7 +267,7 @@ pub(super) async fn claim_due(
     Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {table} SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
          WHERE id = (SELECT id FROM {table}
-                     WHERE status = 'PENDING' AND next_attempt_at <= $3
+                     WHERE {pending} AND next_attempt_at <= $3
                        AND (lease_until IS NULL OR lease_until < $3)
                      ORDER BY next_attempt_at, id LIMIT 1 {skip_locked})
          RETURNING {returning}"

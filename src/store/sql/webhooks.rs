@@ -55,7 +55,7 @@ impl Webhooks for SqlStore {
         let claimed = claim_due(
             self,
             &mut tx,
-            "webhook_deliveries",
+            ("webhook_deliveries", "status = 'PENDING'"),
             "id, event_id, client_id, attempts",
             worker,
             lease_until,
