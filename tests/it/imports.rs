@@ -343,3 +343,271 @@ async fn malformed_files_fail_with_a_clear_reason() {
         "{huge}"
     );
 }
+
+#[tokio::test]
+async fn a_url_or_a_pre_upload_is_imported_and_the_json_form_is_checked() {
+    use axum::routing::get;
+    let file = experts_file(&[row("XT1", "J. Martin")]);
+    let served = file.clone();
+    let base = crate::documents::origin(axum::Router::new().route(
+        "/experts.csv",
+        get(move || {
+            let served = served.clone();
+            async move { served }
+        }),
+    ))
+    .await;
+    let mut config = creneau::config::ServerConfig::default();
+    config.jobs.fetch_allow_origins = vec![base.clone()];
+    let app = TestApp::spawn_with(crate::helpers::fresh_db().await, config).await;
+    let (_, token) = app.firm("Cabinet").await;
+    let start = |body: Value| app.call("POST", "/admin/v1/imports", &token, Some(body));
+    let (status, created) =
+        start(json!({ "kind": "EXPERTS", "url": format!("{base}/experts.csv") })).await;
+    assert_eq!(status, 202, "{created}");
+    app.drain_imports().await;
+    let id = created["importId"].as_str().unwrap();
+    let (_, import) = app
+        .call("GET", &format!("/admin/v1/imports/{id}"), &token, None)
+        .await;
+    assert_eq!(import["status"], "IMPORTED", "{import}");
+    assert_eq!(import["source"], "URL");
+    assert_eq!(counts(&import), (1, 1, 0, 0));
+
+    // A pre-uploaded CSV, named by its key; the key is then used.
+    let (status, upload) = app.upload(&token, "experts.csv", file.as_bytes()).await;
+    assert_eq!(status, 201, "{upload}");
+    let key = upload["key"].as_str().unwrap();
+    let (status, created) = start(json!({ "kind": "EXPERTS", "uri": key, "dryRun": true })).await;
+    assert_eq!(status, 202, "{created}");
+    app.drain_imports().await;
+    let id = created["importId"].as_str().unwrap();
+    let (_, import) = app
+        .call("GET", &format!("/admin/v1/imports/{id}"), &token, None)
+        .await;
+    assert_eq!(
+        (import["status"].as_str(), import["source"].as_str()),
+        (Some("VALIDATED"), Some("URI"))
+    );
+    assert_eq!(counts(&import), (1, 0, 0, 1));
+    let (_, used) = app
+        .call("GET", &format!("/admin/v1/uploads/{key}"), &token, None)
+        .await;
+    assert_eq!(used["used"], true);
+
+    let cases = [
+        (json!({ "kind": "EXPERTS" }), "source-missing"),
+        (
+            json!({ "kind": "EXPERTS", "url": format!("{base}/x.csv"), "uri": key }),
+            "source-ambiguous",
+        ),
+        (json!({ "kind": "EXPERTS", "uri": key }), "unknown-upload"),
+        (
+            json!({ "kind": "EXPERTS", "uri": key, "siret": "73282932000075" }),
+            "invalid-siret",
+        ),
+        (
+            json!({ "kind": "EXPERTS", "uri": key, "siret": "90432165400017" }),
+            "siret-not-recognised",
+        ),
+        (json!({ "kind": "PEOPLE", "uri": key }), "validation-failed"),
+        (
+            json!({ "kind": "EXPERTS", "url": "http://127.0.0.1:9/x.csv" }),
+            "validation-failed",
+        ),
+    ];
+    for (body, code) in cases {
+        let (status, problem) = start(body.clone()).await;
+        assert_problem(status, &problem, 422, code);
+    }
+    // The firm's own SIRET is accepted.
+    let (status, _) = start(json!({ "kind": "EXPERTS", "url": format!("{base}/experts.csv"), "siret": "73282932000074" })).await;
+    assert_eq!(status, 202);
+}
+
+#[tokio::test]
+async fn absences_import_by_external_ref_in_local_or_offset_time_and_refuse_booked_hours() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("Cabinet").await;
+    let experts = experts_file(&[row("XT1", "J. Martin"), row("XT2", "P. Durand")]);
+    app.imported(&token, "EXPERTS", experts.as_bytes(), false)
+        .await;
+    let day = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+    let file = format!(
+        "externalRef,start,end,reason\n\
+         XT1,{day}T08:00,{day}T12:00,formation\n\
+         XT2,{day}T09:00:00+01:00,{day}T10:00:00+01:00,\n"
+    );
+    let import = app
+        .imported(&token, "ABSENCES", file.as_bytes(), false)
+        .await;
+    assert_eq!(import["status"], "IMPORTED", "{import}");
+    assert_eq!(counts(&import), (2, 2, 0, 0));
+    let (_, page) = app
+        .call("GET", "/admin/v1/experts?externalRef=XT1", &token, None)
+        .await;
+    let xt1 = page["items"][0]["id"].as_str().unwrap();
+    let (_, absences) = app
+        .call(
+            "GET",
+            &format!("/admin/v1/experts/{xt1}/absences"),
+            &token,
+            None,
+        )
+        .await;
+    let start = absences["items"][0]["start"].as_str().unwrap();
+    assert!(start.starts_with(&format!("{day}T08:00:00+0")), "{start}");
+    let again = app
+        .imported(&token, "ABSENCES", file.as_bytes(), false)
+        .await;
+    assert_eq!(counts(&again), (2, 0, 0, 2));
+
+    let bad = format!(
+        "externalRef,start,end\nNOPE,{day}T08:00,{day}T09:00\nXT1,{day}T10:00,{day}T09:00\n\
+         XT1,tomorrow,{day}T09:00\n"
+    );
+    let failed = app
+        .imported(&token, "ABSENCES", bad.as_bytes(), false)
+        .await;
+    assert_eq!(failed["status"], "FAILED");
+    let columns: Vec<_> = failed["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["column"].clone())
+        .collect();
+    assert_eq!(
+        columns,
+        vec![json!("externalRef"), json!("end"), json!("start")],
+        "{failed}"
+    );
+
+    // Over a CONFIRMED appointment: a row error, and nothing of the file is written.
+    let key = app.api_key().await;
+    let answer = app
+        .search(
+            &key,
+            crate::helpers::search_body("VISIO", crate::helpers::days_ahead(3), 1),
+        )
+        .await;
+    let slot = &answer["slots"][0];
+    let (status, booked) = app
+        .book(&key, slot["slotId"].as_str().unwrap(), "CIA-1")
+        .await;
+    assert_eq!(status, 201, "{booked}");
+    let expert_id = booked["expert"]["id"].as_str().unwrap();
+    let (_, expert) = app
+        .call(
+            "GET",
+            &format!("/admin/v1/experts/{expert_id}"),
+            &token,
+            None,
+        )
+        .await;
+    let reference = expert["externalRef"].as_str().unwrap();
+    let other = if reference == "XT1" { "XT2" } else { "XT1" };
+    let later = day + chrono::Duration::days(5);
+    let over = format!(
+        "externalRef;start;end\n{other};{later}T08:00;{later}T09:00\n{reference};{};{}\n",
+        booked["start"].as_str().unwrap(),
+        booked["end"].as_str().unwrap()
+    );
+    let refused = app
+        .imported(&token, "ABSENCES", over.as_bytes(), false)
+        .await;
+    assert_eq!(refused["status"], "FAILED", "{refused}");
+    assert_eq!(refused["errors"][0]["row"], 3);
+    let (_, absences) = app
+        .call(
+            "GET",
+            &format!("/admin/v1/experts/{xt1}/absences"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        absences["items"].as_array().unwrap().len(),
+        1,
+        "the first row was not kept"
+    );
+}
+
+#[tokio::test]
+async fn an_import_cut_short_is_taken_over_after_its_lease_and_one_worker_processes_it() {
+    let app = TestApp::spawn_on_manual_clock().await;
+    let (_, token) = app.firm("Cabinet").await;
+    let file = experts_file(&[row("XT1", "J. Martin")]);
+    let (status, created) = app.import(&token, "EXPERTS", file.as_bytes(), false).await;
+    assert_eq!(status, 202);
+    let id = created["importId"].as_str().unwrap();
+    // A worker claims it, then dies (its process is killed): no step is ever recorded.
+    let lease = app.clock.now() + chrono::Duration::minutes(10);
+    let claimed = app
+        .store
+        .claim_import("killed-worker", lease)
+        .await
+        .unwrap();
+    assert_eq!(claimed.unwrap().id, id);
+    // Another instance's worker finds nothing while the lease holds...
+    assert_eq!(app.drain_imports().await, 0);
+    // ...and takes it over once it lapses.
+    app.clock.advance(std::time::Duration::from_secs(11 * 60));
+    assert_eq!(app.drain_imports().await, 1);
+    let (_, import) = app
+        .call("GET", &format!("/admin/v1/imports/{id}"), &token, None)
+        .await;
+    assert_eq!(import["status"], "IMPORTED", "{import}");
+    assert_eq!(app.drain_imports().await, 0, "done once");
+
+    // Killed three times over: it ends FAILED with its reason, nothing written.
+    let other = experts_file(&[row("XT9", "Z. Dernier")]);
+    let (_, created) = app.import(&token, "EXPERTS", other.as_bytes(), false).await;
+    let id = created["importId"].as_str().unwrap();
+    for _ in 0..3 {
+        let lease = app.clock.now() + chrono::Duration::minutes(10);
+        assert!(
+            app.store
+                .claim_import("killed-worker", lease)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        app.clock.advance(std::time::Duration::from_secs(11 * 60));
+    }
+    assert_eq!(app.drain_imports().await, 1);
+    let (_, import) = app
+        .call("GET", &format!("/admin/v1/imports/{id}"), &token, None)
+        .await;
+    assert_eq!(import["status"], "FAILED", "{import}");
+    assert_eq!(import["reason"], "interrupted 3 times");
+    let (_, page) = app
+        .call("GET", "/admin/v1/experts?externalRef=XT9", &token, None)
+        .await;
+    assert!(page["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn two_instances_process_an_import_once_and_both_search_its_experts() {
+    let clock = crate::helpers::manual_clock();
+    let (one, two) =
+        crate::helpers::two_instances(creneau::config::ServerConfig::default(), clock.clone())
+            .await;
+    let (_, token) = one.firm("Cabinet").await;
+    let file = experts_file(&[row("XT1", "J. Martin"), row("XT2", "P. Durand")]);
+    let (status, created) = one.import(&token, "EXPERTS", file.as_bytes(), false).await;
+    assert_eq!(status, 202);
+    let (a, b) = tokio::join!(one.drain_imports(), two.drain_imports());
+    assert_eq!(a + b, 1, "one worker processed it");
+    let id = created["importId"].as_str().unwrap();
+    let (_, import) = two
+        .call("GET", &format!("/admin/v1/imports/{id}"), &token, None)
+        .await;
+    assert_eq!(counts(&import), (2, 2, 0, 0));
+    // The other instance searches the imported experts once its directory delay passed.
+    clock.advance(std::time::Duration::from_secs(2));
+    let key = two.api_key().await;
+    let answer = two
+        .search(&key, crate::helpers::search_body("VISIO", crate::helpers::days_ahead(2), 2))
+        .await;
+    assert!(!answer["slots"].as_array().unwrap().is_empty(), "{answer}");
+}
