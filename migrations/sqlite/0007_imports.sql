@@ -32,3 +32,15 @@ CREATE TABLE imports (
 );
 CREATE INDEX imports_by_firm ON imports (firm_id, id);
 CREATE INDEX imports_queue ON imports (next_attempt_at) WHERE finished_at IS NULL;
+
+-- The firm's own event feed (`GET /admin/v1/events`): what it did not do itself.
+CREATE TABLE firm_events (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    firm_id        TEXT NOT NULL REFERENCES firms (id),
+    type           TEXT NOT NULL,
+    appointment_id TEXT,
+    import_id      TEXT,
+    data           TEXT NOT NULL,
+    occurred_at    INTEGER NOT NULL
+);
+CREATE INDEX firm_events_by_firm ON firm_events (firm_id, id);

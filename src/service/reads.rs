@@ -51,6 +51,16 @@ impl Service {
         Ok(self.store.list_experts(firm_id, external_ref, page).await?)
     }
 
+    /// The firm's own events after `after`, in commit order.
+    pub async fn firm_events(
+        &self,
+        firm_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::store::FirmEvent>> {
+        Ok(self.store.firm_events(firm_id, after, limit).await?)
+    }
+
     /// Every expert of the firm, in creation order.
     pub async fn all_experts(&self, firm_id: &str) -> Result<Vec<Expert>> {
         Ok(self.store.firm_experts(firm_id).await?)

@@ -211,6 +211,35 @@ impl From<sqlx::Error> for ApplyError {
     }
 }
 
+/// An event of a firm's own feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirmEvent {
+    /// Position in the feed (the cursor).
+    pub id: i64,
+    /// `import.finished`…
+    pub kind: String,
+    /// Appointment concerned, if any.
+    pub appointment_id: Option<String>,
+    /// Import concerned, if any.
+    pub import_id: Option<String>,
+    /// Details.
+    pub data: serde_json::Value,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// The firms' event feed.
+#[async_trait]
+pub trait FirmEvents: Send + Sync + 'static {
+    /// The firm's events after `after`, in commit order.
+    async fn firm_events(
+        &self,
+        firm_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<FirmEvent>>;
+}
+
 /// Imports.
 #[async_trait]
 pub trait Imports: Send + Sync + 'static {

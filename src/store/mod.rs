@@ -33,8 +33,8 @@ pub use documents::{
     Refusal, StoredDossier,
 };
 pub use imports::{
-    ApplyError, Import, ImportCounts, ImportKind, ImportSource, ImportStatus, ImportStep,
-    ImportWrites, Imports, NewImport, RowError,
+    ApplyError, FirmEvent, FirmEvents, Import, ImportCounts, ImportKind, ImportSource,
+    ImportStatus, ImportStep, ImportWrites, Imports, NewImport, RowError,
 };
 pub use settlements::{
     SettleError, SettlementDocument, Settlements, StoredSettlement, Upload, UploadStatus,
@@ -225,11 +225,14 @@ pub struct Page<T> {
 
 /// Everything Créneau stores.
 pub trait Store:
-    Catalog + Bookings + Changes + Documents + Imports + Settlements + Webhooks
+    Catalog + Bookings + Changes + Documents + FirmEvents + Imports + Settlements + Webhooks
 {
 }
 
-impl<T: Catalog + Bookings + Changes + Documents + Imports + Settlements + Webhooks> Store for T {}
+impl<T: Catalog + Bookings + Changes + Documents + FirmEvents + Imports + Settlements + Webhooks>
+    Store for T
+{
+}
 
 /// Firms, credentials and experts. Every firm-owned object is addressed with its firm id,
 /// so a query can never reach another firm's data.

@@ -90,7 +90,7 @@ pub struct TestApp {
     pub clock: Clock,
     /// The use cases behind the server (to drain its import queue).
     pub service: Arc<creneau::service::Service>,
-    _blobs: tempfile::TempDir,
+    _blobs: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -120,8 +120,12 @@ impl TestApp {
     /// [`TestApp::spawn_with`] on `clock`: a test moves a manual clock instead of sleeping
     /// through lifetimes and backoffs.
     pub async fn spawn_with_clock(db: TestDb, mut config: ServerConfig, clock: Clock) -> Self {
-        let blobs = tempfile::tempdir().expect("blob dir");
-        config.jobs.blob_dir = blobs.path().to_owned();
+        // Documents go to a directory of the test's own, unless the caller shares one.
+        let blobs = (config.jobs.blob_dir == ServerConfig::default().jobs.blob_dir).then(|| {
+            let dir = tempfile::tempdir().expect("blob dir");
+            config.jobs.blob_dir = dir.path().to_owned();
+            dir
+        });
         let options = store::StoreOptions {
             clock: clock.clone(),
             ..store::StoreOptions::default()
@@ -357,12 +361,16 @@ pub fn manual_clock() -> Clock {
     Clock::manual(Clock::system().now())
 }
 
-/// Two server instances on one fresh database, with `config`, on one `clock`.
-pub async fn two_instances(config: ServerConfig, clock: Clock) -> (TestApp, TestApp) {
+/// Two server instances on one fresh database and one document directory, as they are
+/// deployed, with `config`, on one `clock`.
+pub async fn two_instances(mut config: ServerConfig, clock: Clock) -> (TestApp, TestApp) {
     let db = fresh_db().await;
     let url = db.url.clone();
-    let one = TestApp::spawn_with_clock(db, config.clone(), clock.clone()).await;
+    let blobs = tempfile::tempdir().expect("blob dir");
+    config.jobs.blob_dir = blobs.path().to_owned();
+    let mut one = TestApp::spawn_with_clock(db, config.clone(), clock.clone()).await;
     let two = TestApp::spawn_with_clock(TestDb::shared(&url), config, clock).await;
+    one._blobs = Some(blobs);
     (one, two)
 }
 

@@ -607,7 +607,76 @@ async fn two_instances_process_an_import_once_and_both_search_its_experts() {
     clock.advance(std::time::Duration::from_secs(2));
     let key = two.api_key().await;
     let answer = two
-        .search(&key, crate::helpers::search_body("VISIO", crate::helpers::days_ahead(2), 2))
+        .search(
+            &key,
+            crate::helpers::search_body("VISIO", crate::helpers::days_ahead(2), 2),
+        )
         .await;
     assert!(!answer["slots"].as_array().unwrap().is_empty(), "{answer}");
+}
+
+#[tokio::test]
+async fn every_finished_import_is_an_event_of_the_firm_feed_only() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("Cabinet").await;
+    let (_, other) = app.firm("Autre").await;
+    let good = experts_file(&[row("XT1", "J. Martin")]);
+    let imported = app
+        .imported(&token, "EXPERTS", good.as_bytes(), false)
+        .await;
+    let dry = app.imported(&token, "EXPERTS", good.as_bytes(), true).await;
+    let failed = app
+        .imported(&token, "EXPERTS", b"externalRef;colour\nX;red\n", false)
+        .await;
+    let (status, feed) = app.call("GET", "/admin/v1/events", &token, None).await;
+    assert_eq!(status, 200, "{feed}");
+    let items = feed["items"].as_array().unwrap();
+    let seen: Vec<_> = items
+        .iter()
+        .map(|e| {
+            (
+                e["type"].clone(),
+                e["importId"].clone(),
+                e["data"]["status"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                json!("import.finished"),
+                imported["importId"].clone(),
+                json!("IMPORTED")
+            ),
+            (
+                json!("import.finished"),
+                dry["importId"].clone(),
+                json!("VALIDATED")
+            ),
+            (
+                json!("import.finished"),
+                failed["importId"].clone(),
+                json!("FAILED")
+            ),
+        ]
+    );
+    assert_eq!(items[0]["data"]["created"], 1);
+    assert_eq!(items[2]["data"]["errors"], 1);
+    // Paging by cursor, and nothing for another firm or for Claims IA.
+    let cursor = items[0]["id"].as_str().unwrap();
+    let (_, rest) = app
+        .call(
+            "GET",
+            &format!("/admin/v1/events?after={cursor}&limit=1"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(rest["items"][0]["importId"], dry["importId"]);
+    let (_, none) = app.call("GET", "/admin/v1/events", &other, None).await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let key = app.api_key().await;
+    let (_, claims_ia) = app.call("GET", "/v1/events", &key, None).await;
+    assert!(claims_ia["items"].as_array().unwrap().is_empty());
 }

@@ -7,6 +7,7 @@ mod absences;
 mod appointments;
 mod calendar;
 mod documents;
+mod events;
 mod experts;
 mod firm;
 mod imports;
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(uploads::router())
         .merge(settlements::router())
         .merge(imports::router())
+        .merge(events::router())
 }
 
 /// The public, token-authenticated calendar feed route.

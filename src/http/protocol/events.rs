@@ -43,6 +43,17 @@ pub async fn list_events(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<EventQuery>,
 ) -> ApiResult<Json<EventPage>> {
+    let (after, limit) = cursor_and_limit(&query)?;
+    let events = state.service.events(&client.id, after, limit).await?;
+    let next_cursor = events.last().map_or(after, |e| e.id);
+    Ok(Json(EventPage {
+        next_cursor: (next_cursor > 0).then(|| next_cursor.to_string()),
+        items: events.into_iter().map(EventView::from).collect(),
+    }))
+}
+
+/// The position after which to read, and the page size, of an event query.
+pub(crate) fn cursor_and_limit(query: &EventQuery) -> ApiResult<(i64, u32)> {
     let after = match query.after.as_deref() {
         None | Some("") => 0,
         Some(cursor) => cursor
@@ -59,10 +70,5 @@ pub async fn list_events(
             "limit must be 1 to {MAX_LIMIT}"
         )));
     }
-    let events = state.service.events(&client.id, after, limit).await?;
-    let next_cursor = events.last().map_or(after, |e| e.id);
-    Ok(Json(EventPage {
-        next_cursor: (next_cursor > 0).then(|| next_cursor.to_string()),
-        items: events.into_iter().map(EventView::from).collect(),
-    }))
+    Ok((after, limit))
 }

@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::catalog::{EXPERT_COLUMNS, insert_expert, update_expert};
+use super::firm_events::{Subject, record_firm_event};
 use super::rows::corrupt;
 use super::{
     SqlStore, bump_catalog, claim_due, expert_from_row, from_json, from_ms, new_id, to_json,
@@ -289,6 +290,7 @@ impl Imports for SqlStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                finished_event(self, &mut tx, id).await?;
             }
         }
         tx.commit().await?;
@@ -337,12 +339,15 @@ impl Imports for SqlStore {
         if import.dry_run {
             // Every check ran against the stored state; nothing of it is kept.
             tx.rollback().await?;
-            let mut conn = self.pool.acquire().await?;
-            finish(&mut conn, id, status, &counts, now).await?;
+            let mut tx = self.begin_write().await?;
+            finish(&mut tx, id, status, &counts, now).await?;
+            finished_event(self, &mut tx, id).await?;
+            tx.commit().await?;
             return Ok(());
         }
         bump_catalog(&mut tx).await?;
         finish(&mut tx, id, status, &counts, now).await?;
+        finished_event(self, &mut tx, id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -382,6 +387,42 @@ async fn finish(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// `import.finished` for the firm, written with the import's end.
+async fn finished_event(
+    store: &SqlStore,
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+) -> StoreResult<()> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {IMPORT_COLUMNS} FROM imports WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let import = import_from_row(&row)?;
+    let counts = import.counts.unwrap_or_default();
+    let data = serde_json::json!({
+        "importId": import.id,
+        "kind": import.kind.as_str(),
+        "status": import.status.as_str(),
+        "dryRun": import.dry_run,
+        "records": counts.records,
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "errors": import.errors.len(),
+    });
+    record_firm_event(
+        store,
+        conn,
+        &import.firm_id,
+        "import.finished",
+        Subject::Import(&import.id),
+        &data,
+    )
+    .await
 }
 
 fn step_has_counts(step: &ImportStep) -> bool {

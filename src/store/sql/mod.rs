@@ -12,6 +12,7 @@ mod catalog;
 mod changes;
 mod documents;
 mod events;
+mod firm_events;
 mod gates;
 pub use events::StoredEvent as Event;
 mod idempotency;

@@ -1,0 +1,87 @@
+//! `GET /admin/v1/events`: the firm's own feed, in commit order, never skipping one.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::auth::FirmAdmin;
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::ApiQuery;
+use crate::http::protocol::events::{EventQuery, cursor_and_limit};
+use crate::http::state::AppState;
+use crate::store::FirmEvent;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_firm_events))
+}
+
+/// One event of the firm's feed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FirmEventView {
+    /// Position in the feed.
+    id: String,
+    /// `import.finished`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// When it happened (UTC).
+    occurred_at: chrono::DateTime<chrono::Utc>,
+    /// Appointment concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    appointment_id: Option<String>,
+    /// Import concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    import_id: Option<String>,
+    /// Details (`import.finished`: `importId`, `kind`, `status`, `dryRun`, the counts and the
+    /// number of row errors).
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
+}
+
+impl From<FirmEvent> for FirmEventView {
+    fn from(e: FirmEvent) -> Self {
+        Self {
+            id: e.id.to_string(),
+            kind: e.kind,
+            occurred_at: e.occurred_at,
+            appointment_id: e.appointment_id,
+            import_id: e.import_id,
+            data: e.data,
+        }
+    }
+}
+
+/// A page of the firm's events.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FirmEventPage {
+    /// Events, oldest first.
+    items: Vec<FirmEventView>,
+    /// Where to continue (`after`); kept once the feed has events.
+    next_cursor: Option<String>,
+}
+
+/// The firm's events after a cursor: what it did not do itself (`import.finished`).
+#[utoipa::path(get, path = "/events", tag = "admin", security(("firmToken" = [])),
+    params(EventQuery),
+    responses((status = 200, body = FirmEventPage), (status = 400, body = Problem),
+        (status = 401, body = Problem)))]
+async fn list_firm_events(
+    admin: FirmAdmin,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<EventQuery>,
+) -> ApiResult<Json<FirmEventPage>> {
+    let (after, limit) = cursor_and_limit(&query)?;
+    let events = state
+        .service
+        .firm_events(&admin.firm_id, after, limit)
+        .await?;
+    let next_cursor = events.last().map_or(after, |e| e.id);
+    Ok(Json(FirmEventPage {
+        next_cursor: (next_cursor > 0).then(|| next_cursor.to_string()),
+        items: events.into_iter().map(FirmEventView::from).collect(),
+    }))
+}
