@@ -123,7 +123,7 @@ impl TestApp {
         // Documents go to a directory of the test's own, unless the caller shares one.
         let blobs = (config.jobs.blob_dir == ServerConfig::default().jobs.blob_dir).then(|| {
             let dir = tempfile::tempdir().expect("blob dir");
-            config.jobs.blob_dir = dir.path().to_owned();
+            dir.path().clone_into(&mut config.jobs.blob_dir);
             dir
         });
         let options = store::StoreOptions {
