@@ -90,7 +90,8 @@ pub struct TestApp {
     pub clock: Clock,
     /// The use cases behind the server (to drain its import queue).
     pub service: Arc<creneau::service::Service>,
-    _blobs: Option<tempfile::TempDir>,
+    /// The document directory this app owns (deleted with it).
+    blobs: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -152,7 +153,7 @@ impl TestApp {
             jobs,
             clock,
             service,
-            _blobs: blobs,
+            blobs,
             shutdown: Some(tx),
         }
     }
@@ -370,7 +371,7 @@ pub async fn two_instances(mut config: ServerConfig, clock: Clock) -> (TestApp, 
     config.jobs.blob_dir = blobs.path().to_owned();
     let mut one = TestApp::spawn_with_clock(db, config.clone(), clock.clone()).await;
     let two = TestApp::spawn_with_clock(TestDb::shared(&url), config, clock).await;
-    one._blobs = Some(blobs);
+    one.blobs = Some(blobs);
     (one, two)
 }
 
