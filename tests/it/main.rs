@@ -13,6 +13,7 @@ mod documents;
 mod engine;
 mod errors;
 mod events;
+mod firm_feed;
 mod helpers;
 mod imports;
 mod loadtest;

@@ -13,6 +13,7 @@ use super::attachments::{
     ATTACHMENT_COLUMNS, attachment_from_row, refusal_event, settled_columns, settled_event,
 };
 use super::events::record_event;
+use super::firm_events::record_for_appointment;
 use super::lifecycle::load;
 use super::rows::corrupt;
 use super::{SqlStore, claim_due, from_json, from_ms, new_id, to_json};
@@ -96,6 +97,7 @@ impl SqlStore {
         if let Some(refusal) = refusal {
             let data = refusal_event(&id, Some(url), status, &refusal.reason, &refusal.detail);
             record_event(self, tx, "attachment.rejected", appointment_id, &data).await?;
+            record_for_appointment(self, tx, appointment_id, "attachment.rejected", &data).await?;
         }
         Ok(())
     }
@@ -148,6 +150,16 @@ impl SqlStore {
         if let Some(refusal) = refusal {
             let data = refusal_event(&id, None, status, &refusal.reason, &refusal.detail);
             record_event(self, &mut tx, "attachment.rejected", appointment_id, &data).await?;
+            record_for_appointment(self, &mut tx, appointment_id, "attachment.rejected", &data)
+                .await?;
+        } else if let Some(blob) = blob {
+            // Claims IA's own upload: news for the firm only.
+            let data = serde_json::json!({
+                "attachmentId": id, "status": status.as_str(), "sha256": blob.sha256,
+                "size": blob.size, "contentType": blob.content_type,
+            });
+            record_for_appointment(self, &mut tx, appointment_id, "attachment.stored", &data)
+                .await?;
         }
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1"
@@ -284,6 +296,8 @@ impl Documents for SqlStore {
         self.sync_attachments(&mut tx, appointment_id, dossier, refusals, now)
             .await?;
         let stored = Self::read_dossier(&mut tx, appointment_id).await?;
+        let data = serde_json::json!({ "version": stored.version });
+        record_for_appointment(self, &mut tx, appointment_id, "dossier.updated", &data).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -430,6 +444,7 @@ impl Documents for SqlStore {
         }
         if let Some((kind, data)) = settled_event(job, status, settlement) {
             record_event(self, &mut tx, kind, &job.appointment_id, &data).await?;
+            record_for_appointment(self, &mut tx, &job.appointment_id, kind, &data).await?;
         }
         tx.commit().await?;
         Ok(true)

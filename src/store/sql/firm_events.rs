@@ -10,6 +10,8 @@ use crate::store::{FirmEvent, FirmEvents, StoreResult};
 /// What a firm event is about.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Subject<'a> {
+    /// An appointment of the firm.
+    Appointment(&'a str),
     /// An import of the firm.
     Import(&'a str),
 }
@@ -26,7 +28,8 @@ pub(super) async fn record_firm_event(
     if let Some(lock) = store.backend.dialect().event_order_lock {
         sqlx::query(lock).execute(&mut *tx).await?;
     }
-    let (appointment, import): (Option<&str>, _) = match subject {
+    let (appointment, import) = match subject {
+        Subject::Appointment(id) => (Some(id), None),
         Subject::Import(id) => (None, Some(id)),
     };
     sqlx::query(
@@ -42,6 +45,29 @@ pub(super) async fn record_firm_event(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// Appends an event about an appointment to its firm's feed, in the caller's transaction.
+pub(super) async fn record_for_appointment(
+    store: &SqlStore,
+    tx: &mut sqlx::AnyConnection,
+    appointment_id: &str,
+    kind: &str,
+    data: &serde_json::Value,
+) -> StoreResult<()> {
+    let firm_id: String = sqlx::query_scalar("SELECT firm_id FROM appointments WHERE id = $1")
+        .bind(appointment_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    record_firm_event(
+        store,
+        tx,
+        &firm_id,
+        kind,
+        Subject::Appointment(appointment_id),
+        data,
+    )
+    .await
 }
 
 #[async_trait::async_trait]

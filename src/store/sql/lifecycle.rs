@@ -5,6 +5,7 @@ use chrono::Duration;
 use sqlx::AssertSqlSafe;
 
 use super::events::record_event;
+use super::firm_events::{Subject, record_firm_event, record_for_appointment};
 use super::rows::{APPOINTMENT_COLUMNS, SCHEDULE_MARGIN_DAYS, appointment_from_row};
 use super::{SqlStore, on_constraint, to_json};
 use crate::domain::appointment::{Actor, AppointmentStatus, Cancellation};
@@ -99,9 +100,11 @@ pub(super) async fn cancel(
     a.cancellation = Some(cancellation.clone());
     touch(&mut a, store.now_ms());
     write(&mut tx, &a).await?;
+    let data = serde_json::json!({ "reason": cancellation.reason, "by": cancellation.by });
     if cancellation.by == Actor::Firm {
-        let data = serde_json::json!({ "reason": cancellation.reason, "by": cancellation.by });
         record_event(store, &mut tx, "appointment.cancelled", &a.id, &data).await?;
+    } else {
+        record_for_appointment(store, &mut tx, &a.id, "appointment.cancelled", &data).await?;
     }
     tx.commit().await?;
     Ok(a)
@@ -151,6 +154,8 @@ pub(super) async fn update_details(
     edit(&mut a);
     touch(&mut a, store.now_ms());
     write(&mut tx, &a).await?;
+    let data = serde_json::json!({ "version": a.version });
+    record_for_appointment(store, &mut tx, &a.id, "appointment.updated", &data).await?;
     tx.commit().await?;
     Ok(a)
 }
@@ -174,6 +179,7 @@ pub(super) async fn reschedule(
         return Err(conflict(Constraint::NotConfirmed).into());
     }
     let before = (a.expert_id.clone(), a.start, a.end);
+    let firm_before = a.firm_id.clone();
     let margin = Duration::days(SCHEDULE_MARGIN_DAYS);
     let schedule = store
         .schedule_in(
@@ -209,12 +215,20 @@ pub(super) async fn reschedule(
         }
         other => other?,
     }
+    let data = serde_json::json!({
+        "expertId": a.expert_id, "start": a.start, "end": a.end, "version": a.version,
+        "previous": { "expertId": before.0, "start": before.1, "end": before.2 },
+    });
     if let Owner::Firm(_) = owner {
-        let data = serde_json::json!({
-            "expertId": a.expert_id, "start": a.start, "end": a.end, "version": a.version,
-            "previous": { "expertId": before.0, "start": before.1, "end": before.2 },
-        });
         record_event(store, &mut tx, "appointment.rescheduled", &a.id, &data).await?;
+    } else {
+        record_for_appointment(store, &mut tx, &a.id, "appointment.rescheduled", &data).await?;
+        if firm_before != a.firm_id {
+            // Moved to another firm's expert: the first firm hears it left.
+            let kind = "appointment.rescheduled";
+            let subject = Subject::Appointment(&a.id);
+            record_firm_event(store, &mut tx, &firm_before, kind, subject, &data).await?;
+        }
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(a)

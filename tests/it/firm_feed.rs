@@ -1,0 +1,105 @@
+//! The firm's own event feed: what Claims IA did to its appointments, written in the
+//! transaction of each change, and nothing the firm did itself.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, days_ahead, open_expert, search_body};
+
+async fn feed(app: &TestApp, token: &str) -> Vec<(String, Value)> {
+    let (status, page) = app.call("GET", "/admin/v1/events", token, None).await;
+    assert_eq!(status, 200, "{page}");
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["appointmentId"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn what_claims_ia_does_is_in_the_firm_feed_in_order_and_what_the_firm_does_is_not() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("Cabinet").await;
+    app.expert(&token, open_expert("J. Martin")).await;
+    let key = app.api_key().await;
+    let answer = app
+        .search(&key, search_body("VISIO", days_ahead(3), 3))
+        .await;
+    let book = |i: usize, reference: &'static str| {
+        app.book(
+            &key,
+            answer["slots"][i]["slotId"].as_str().unwrap(),
+            reference,
+        )
+    };
+    let (status, first) = book(0, "CIA-DOC-1").await;
+    assert_eq!(status, 201, "{first}");
+    let id = first["appointmentId"].as_str().unwrap();
+    let path = format!("/v1/appointments/{id}");
+    let patch = app
+        .http
+        .patch(app.url(&path))
+        .bearer_auth(&key)
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({ "comment": "digicode 1234" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 200);
+    let (status, _) = crate::documents::put(&app, &key, id, crate::documents::dossier(&[])).await;
+    assert_eq!(status, 201, "the first dossier is created");
+    let (status, _) =
+        crate::documents::upload(&app, &key, id, "photo.png", crate::documents::png()).await;
+    assert_eq!(status, 201);
+    let slot = answer["slots"][1]["slotId"].as_str().unwrap();
+    let (status, moved) = app
+        .call(
+            "POST",
+            &format!("{path}/reschedule"),
+            &key,
+            Some(json!({ "slotId": slot })),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("{path}/cancellation"),
+            &key,
+            Some(json!({ "reason": "INSURED_REQUEST" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // The firm's own cancellation of a second appointment is not in its feed.
+    let (_, second) = book(2, "CIA-2").await;
+    let second_id = second["appointmentId"].as_str().unwrap();
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/admin/v1/appointments/{second_id}/cancellation"),
+            &token,
+            Some(json!({ "reason": "EXPERT_UNAVAILABLE" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let events = feed(&app, &token).await;
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "appointment.updated",
+            "dossier.updated",
+            "attachment.stored",
+            "appointment.rescheduled",
+            "appointment.cancelled",
+        ]
+    );
+    assert!(events.iter().all(|(_, a)| a == id));
+    let (_, other) = app.firm("Autre").await;
+    assert!(feed(&app, &other).await.is_empty());
+}
