@@ -41,7 +41,7 @@ async fn what_claims_ia_does_is_in_the_firm_feed_in_order_and_what_the_firm_does
     assert_eq!(status, 201, "{first}");
     let id = first["appointmentId"].as_str().unwrap();
     let path = format!("/v1/appointments/{id}");
-    let patch = app
+    let patched = app
         .http
         .patch(app.url(&path))
         .bearer_auth(&key)
@@ -50,7 +50,7 @@ async fn what_claims_ia_does_is_in_the_firm_feed_in_order_and_what_the_firm_does
         .send()
         .await
         .unwrap();
-    assert_eq!(patch.status(), 200);
+    assert_eq!(patched.status(), 200);
     let (status, _) = crate::documents::put(&app, &key, id, crate::documents::dossier(&[])).await;
     assert_eq!(status, 201, "the first dossier is created");
     let (status, _) =
