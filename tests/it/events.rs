@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use crate::concurrency::offer;
 use crate::helpers::{TestApp, days_ahead, open_expert};
 
-async fn book_many(
+/// Books `per_expert` hours (from 08:00 UTC, three days ahead) of each of `experts` new
+/// experts of the firm; returns the appointment ids.
+pub async fn book_many(
     app: &TestApp,
     token: &str,
     key: &str,

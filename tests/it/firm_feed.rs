@@ -103,3 +103,58 @@ async fn what_claims_ia_does_is_in_the_firm_feed_in_order_and_what_the_firm_does
     let (_, other) = app.firm("Autre").await;
     assert!(feed(&app, &other).await.is_empty());
 }
+
+/// Another writer holds a firm event uncommitted; one written meanwhile must not become
+/// visible before it, or a firm paging by cursor would skip it for ever.
+#[tokio::test]
+async fn a_firm_event_committed_late_is_never_skipped() {
+    use sqlx::{Connection, Executor};
+    let app = TestApp::spawn().await;
+    let (firm_id, token) = app.firm("Cabinet").await;
+    let key = app.api_key().await;
+    let ids = crate::events::book_many(&app, &token, &key, 1, 2).await;
+    let url = if app.db.url.starts_with("sqlite:") {
+        format!("{}?mode=rw", app.db.url)
+    } else {
+        app.db.url.clone()
+    };
+    let mut slow = sqlx::AnyConnection::connect(&url).await.unwrap();
+    if url.starts_with("sqlite:") {
+        slow.execute("BEGIN IMMEDIATE").await.unwrap();
+    } else {
+        slow.execute("BEGIN").await.unwrap();
+        slow.execute("SELECT pg_advisory_xact_lock(727275)")
+            .await
+            .unwrap();
+    }
+    let insert = format!(
+        "INSERT INTO firm_events (firm_id, type, appointment_id, data, occurred_at) \
+         VALUES ('{firm_id}', 'appointment.updated', '{}', '{{}}', 0)",
+        ids[0]
+    );
+    slow.execute(sqlx::AssertSqlSafe(insert)).await.unwrap();
+    let http = app.http.clone();
+    let cancel_url = app.url(&format!("/v1/appointments/{}/cancellation", ids[1]));
+    let cancel = tokio::spawn(async move {
+        http.post(cancel_url)
+            .bearer_auth(key)
+            .json(&json!({ "reason": "INSURED_REQUEST" }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(
+        feed(&app, &token).await.is_empty(),
+        "nothing before the earlier event commits"
+    );
+    slow.execute("COMMIT").await.unwrap();
+    assert_eq!(cancel.await.unwrap(), 200);
+    let order: Vec<Value> = feed(&app, &token)
+        .await
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    assert_eq!(order, vec![json!(ids[0]), json!(ids[1])]);
+}
