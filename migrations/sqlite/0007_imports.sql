@@ -41,6 +41,18 @@ CREATE TABLE firm_events (
     appointment_id TEXT,
     import_id      TEXT,
     data           TEXT NOT NULL,
+    changes        TEXT NOT NULL DEFAULT '[]',
     occurred_at    INTEGER NOT NULL
 );
 CREATE INDEX firm_events_by_firm ON firm_events (firm_id, id);
+CREATE INDEX firm_events_by_appointment ON firm_events (appointment_id, id)
+    WHERE appointment_id IS NOT NULL;
+
+-- How far a firm validated the changes of each of its appointments: through this
+-- firm_events id.
+CREATE TABLE validations (
+    appointment_id    TEXT PRIMARY KEY REFERENCES appointments (id),
+    firm_id           TEXT NOT NULL REFERENCES firms (id),
+    validated_through INTEGER NOT NULL,
+    validated_at      INTEGER NOT NULL
+);

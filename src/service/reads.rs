@@ -61,6 +61,45 @@ impl Service {
         Ok(self.store.firm_events(firm_id, after, limit).await?)
     }
 
+    /// The firm's appointments with unvalidated changes, after a cursor.
+    pub async fn changed_appointments(
+        &self,
+        firm_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<crate::store::ChangedAppointment>> {
+        Ok(self
+            .store
+            .changed_appointments(firm_id, after, limit)
+            .await?)
+    }
+
+    /// What changed on one of the firm's appointments since its last validation.
+    pub async fn appointment_changes(
+        &self,
+        firm_id: &str,
+        appointment_id: &str,
+    ) -> Result<crate::store::AppointmentChanges> {
+        Ok(self
+            .store
+            .appointment_changes(firm_id, appointment_id)
+            .await?)
+    }
+
+    /// Marks an appointment's changes seen (with `expected`, only if nothing changed since).
+    pub async fn validate_changes(
+        &self,
+        firm_id: &str,
+        appointment_id: &str,
+        expected: Option<i64>,
+    ) -> Result<()> {
+        self.store
+            .validate_changes(firm_id, appointment_id, expected)
+            .await?;
+        tracing::info!(firm_id, appointment_id, "changes validated");
+        Ok(())
+    }
+
     /// Every expert of the firm, in creation order.
     pub async fn all_experts(&self, firm_id: &str) -> Result<Vec<Expert>> {
         Ok(self.store.firm_experts(firm_id).await?)

@@ -228,7 +228,42 @@ pub struct FirmEvent {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// The firms' event feed.
+/// An appointment with changes its firm has not validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangedAppointment {
+    /// The appointment.
+    pub appointment: super::Appointment,
+    /// Its first unvalidated event (the list's cursor).
+    pub first_event: i64,
+    /// Its last change.
+    pub last_change_at: DateTime<Utc>,
+    /// Its last validation.
+    pub last_validated_at: Option<DateTime<Utc>>,
+    /// What changed: `appointment`, `dossier`, `attachments`.
+    pub changes: Vec<String>,
+}
+
+/// One changed value since the last validation, with the event behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeItem {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Event type.
+    pub kind: String,
+    /// What changed.
+    pub change: crate::wire::diff::Change,
+}
+
+/// The changes of one appointment since its last validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppointmentChanges {
+    /// Oldest first.
+    pub items: Vec<ChangeItem>,
+    /// The last event they include (the `ETag`; the validated position when none).
+    pub through: i64,
+}
+
+/// The firms' event feed, and their validation of what changed.
 #[async_trait]
 pub trait FirmEvents: Send + Sync + 'static {
     /// The firm's events after `after`, in commit order.
@@ -238,6 +273,28 @@ pub trait FirmEvents: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<FirmEvent>>;
+    /// The firm's appointments with unvalidated changes, oldest change first, after the
+    /// cursor `after` (a first-event position).
+    async fn changed_appointments(
+        &self,
+        firm_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ChangedAppointment>>;
+    /// What changed on one of the firm's appointments since its last validation.
+    async fn appointment_changes(
+        &self,
+        firm_id: &str,
+        appointment_id: &str,
+    ) -> StoreResult<AppointmentChanges>;
+    /// Marks the changes seen, through the last event; with `expected`, only if that is
+    /// still the last (else `Conflict { constraint: Constraint::Version }`).
+    async fn validate_changes(
+        &self,
+        firm_id: &str,
+        appointment_id: &str,
+        expected: Option<i64>,
+    ) -> StoreResult<()>;
 }
 
 /// Imports.

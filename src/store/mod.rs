@@ -33,8 +33,9 @@ pub use documents::{
     Refusal, StoredDossier,
 };
 pub use imports::{
-    ApplyError, FirmEvent, FirmEvents, Import, ImportCounts, ImportKind, ImportSource,
-    ImportStatus, ImportStep, ImportWrites, Imports, NewImport, RowError,
+    ApplyError, AppointmentChanges, ChangeItem, ChangedAppointment, FirmEvent, FirmEvents, Import,
+    ImportCounts, ImportKind, ImportSource, ImportStatus, ImportStep, ImportWrites, Imports,
+    NewImport, RowError,
 };
 pub use settlements::{
     SettleError, SettlementDocument, Settlements, StoredSettlement, Upload, UploadStatus,

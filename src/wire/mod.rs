@@ -2,6 +2,7 @@
 //! pushed.
 
 mod appointment;
+pub mod diff;
 mod event;
 pub mod experts_csv;
 mod settlement;

@@ -158,3 +158,137 @@ async fn a_firm_event_committed_late_is_never_skipped() {
         .collect();
     assert_eq!(order, vec![json!(ids[0]), json!(ids[1])]);
 }
+
+/// A Claims IA merge patch of an appointment; its status.
+async fn patch(app: &TestApp, key: &str, id: &str, body: Value) -> u16 {
+    app.http
+        .patch(app.url(&format!("/v1/appointments/{id}")))
+        .bearer_auth(key)
+        .header("content-type", "application/merge-patch+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The changes of an appointment since validation, with their `ETag`.
+async fn read_changes(app: &TestApp, token: &str, id: &str) -> (String, Value) {
+    let response = app
+        .http
+        .get(app.url(&format!("/admin/v1/appointments/{id}/changes")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    (etag, response.json().await.unwrap())
+}
+
+/// Validates an appointment's changes with `If-Match`; the status.
+async fn validate(app: &TestApp, token: &str, id: &str, etag: &str) -> u16 {
+    app.http
+        .post(app.url(&format!("/admin/v1/appointments/{id}/validation")))
+        .bearer_auth(token)
+        .header("if-match", etag)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn changes_since_validation_are_pointers_and_validation_honours_if_match() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("Cabinet").await;
+    app.expert(&token, open_expert("J. Martin")).await;
+    let key = app.api_key().await;
+    let answer = app
+        .search(&key, search_body("VISIO", days_ahead(3), 3))
+        .await;
+    let (_, booked) = app
+        .book(
+            &key,
+            answer["slots"][0]["slotId"].as_str().unwrap(),
+            "CIA-DOC-1",
+        )
+        .await;
+    let id = booked["appointmentId"].as_str().unwrap();
+    let contact = json!({ "contact": { "name": "Mme Dupont", "phone": "+33 6 12 34 56 78" } });
+    assert_eq!(patch(&app, &key, id, contact).await, 200);
+    let mut dossier = crate::documents::dossier(&[]);
+    crate::documents::put(&app, &key, id, dossier.clone()).await;
+    dossier["stake"]["total"] = json!(5000.0);
+    crate::documents::put(&app, &key, id, dossier.clone()).await;
+
+    let (status, list) = app.call("GET", "/admin/v1/changes", &token, None).await;
+    assert_eq!(status, 200, "{list}");
+    let item = &list["items"][0];
+    assert_eq!(item["appointmentId"], id);
+    assert_eq!(item["claimsIaRef"], "CIA-DOC-1");
+    assert_eq!(item["changed"], true);
+    assert_eq!(item["lastValidatedAt"], Value::Null);
+    assert_eq!(item["changes"], json!(["appointment", "dossier"]));
+
+    let (etag, changes) = read_changes(&app, &token, id).await;
+    let find = |pointer: &str| {
+        changes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["pointer"] == pointer)
+            .unwrap()
+            .clone()
+    };
+    let phone = find("/contact/phone");
+    assert_eq!(
+        (&phone["before"], &phone["after"]),
+        (&Value::Null, &json!("+33 6 12 34 56 78"))
+    );
+    assert_eq!(phone["type"], "appointment.updated");
+    let total = find("/dossier/stake/total");
+    assert_eq!(
+        (&total["before"], &total["after"]),
+        (&json!(4200.0), &json!(5000.0))
+    );
+    assert_eq!(total["type"], "dossier.updated");
+
+    // A change after the read: validating what was read is 412 and validates nothing.
+    assert_eq!(
+        patch(&app, &key, id, json!({ "comment": "digicode" })).await,
+        200
+    );
+    assert_eq!(validate(&app, &token, id, &etag).await, 412);
+    let (fresh, again) = read_changes(&app, &token, id).await;
+    assert_ne!(fresh, etag);
+    assert!(
+        again["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["pointer"] == "/comment")
+    );
+    assert_eq!(validate(&app, &token, id, &fresh).await, 204);
+    let (_, list) = app.call("GET", "/admin/v1/changes", &token, None).await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "{list}");
+    let (_, empty) = read_changes(&app, &token, id).await;
+    assert!(empty["items"].as_array().unwrap().is_empty());
+
+    // The next change brings it back, with its validation time; other firms see nothing.
+    assert_eq!(patch(&app, &key, id, json!({ "comment": null })).await, 200);
+    let (_, list) = app.call("GET", "/admin/v1/changes", &token, None).await;
+    assert!(list["items"][0]["lastValidatedAt"].is_string(), "{list}");
+    let (_, other) = app.firm("Autre").await;
+    let (status, _) = app
+        .call(
+            "GET",
+            &format!("/admin/v1/appointments/{id}/changes"),
+            &other,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(validate(&app, &other, id, "*").await, 404);
+}

@@ -6,6 +6,7 @@
 mod absences;
 mod appointments;
 mod calendar;
+mod changes;
 mod documents;
 mod events;
 mod experts;
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(settlements::router())
         .merge(imports::router())
         .merge(events::router())
+        .merge(changes::router())
 }
 
 /// The public, token-authenticated calendar feed route.

@@ -13,7 +13,7 @@ use super::attachments::{
     ATTACHMENT_COLUMNS, attachment_from_row, refusal_event, settled_columns, settled_event,
 };
 use super::events::record_event;
-use super::firm_events::record_for_appointment;
+use super::firm_events::{attachment_change, record_for_appointment};
 use super::lifecycle::load;
 use super::rows::corrupt;
 use super::{SqlStore, claim_due, from_json, from_ms, new_id, to_json};
@@ -97,7 +97,9 @@ impl SqlStore {
         if let Some(refusal) = refusal {
             let data = refusal_event(&id, Some(url), status, &refusal.reason, &refusal.detail);
             record_event(self, tx, "attachment.rejected", appointment_id, &data).await?;
-            record_for_appointment(self, tx, appointment_id, "attachment.rejected", &data).await?;
+            let changes = attachment_change(tx, &id, serde_json::Value::Null).await?;
+            let kind = "attachment.rejected";
+            record_for_appointment(self, tx, appointment_id, kind, &data, &changes).await?;
         }
         Ok(())
     }
@@ -150,16 +152,18 @@ impl SqlStore {
         if let Some(refusal) = refusal {
             let data = refusal_event(&id, None, status, &refusal.reason, &refusal.detail);
             record_event(self, &mut tx, "attachment.rejected", appointment_id, &data).await?;
-            record_for_appointment(self, &mut tx, appointment_id, "attachment.rejected", &data)
-                .await?;
+            let changes = attachment_change(&mut tx, &id, serde_json::Value::Null).await?;
+            let kind = "attachment.rejected";
+            record_for_appointment(self, &mut tx, appointment_id, kind, &data, &changes).await?;
         } else if let Some(blob) = blob {
             // Claims IA's own upload: news for the firm only.
             let data = serde_json::json!({
                 "attachmentId": id, "status": status.as_str(), "sha256": blob.sha256,
                 "size": blob.size, "contentType": blob.content_type,
             });
-            record_for_appointment(self, &mut tx, appointment_id, "attachment.stored", &data)
-                .await?;
+            let changes = attachment_change(&mut tx, &id, serde_json::Value::Null).await?;
+            let kind = "attachment.stored";
+            record_for_appointment(self, &mut tx, appointment_id, kind, &data, &changes).await?;
         }
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1"
@@ -256,11 +260,18 @@ impl Documents for SqlStore {
     ) -> StoreResult<StoredDossier> {
         let mut tx = self.begin_write().await?;
         load(&mut tx, Owner::Client(client_id), appointment_id).await?;
-        let current: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM dossiers WHERE appointment_id = $1")
-                .bind(appointment_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let previous = sqlx::query("SELECT version, body FROM dossiers WHERE appointment_id = $1")
+            .bind(appointment_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current: Option<i64> = previous
+            .as_ref()
+            .map(|row| row.try_get("version"))
+            .transpose()?;
+        let old_body: serde_json::Value = match &previous {
+            Some(row) => from_json(&row.try_get::<String, _>("body")?)?,
+            None => serde_json::Value::Null,
+        };
         if if_version.is_some() && if_version != current {
             return Err(StoreError::Conflict {
                 constraint: Constraint::Version,
@@ -297,7 +308,10 @@ impl Documents for SqlStore {
             .await?;
         let stored = Self::read_dossier(&mut tx, appointment_id).await?;
         let data = serde_json::json!({ "version": stored.version });
-        record_for_appointment(self, &mut tx, appointment_id, "dossier.updated", &data).await?;
+        let new_body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let changes = crate::wire::diff::diff("/dossier", &old_body, &new_body);
+        let kind = "dossier.updated";
+        record_for_appointment(self, &mut tx, appointment_id, kind, &data, &changes).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -444,7 +458,11 @@ impl Documents for SqlStore {
         }
         if let Some((kind, data)) = settled_event(job, status, settlement) {
             record_event(self, &mut tx, kind, &job.appointment_id, &data).await?;
-            record_for_appointment(self, &mut tx, &job.appointment_id, kind, &data).await?;
+            let before =
+                serde_json::json!({ "attachmentId": job.attachment_id, "status": "PENDING" });
+            let changes = attachment_change(&mut tx, &job.attachment_id, before).await?;
+            let appointment = &job.appointment_id;
+            record_for_appointment(self, &mut tx, appointment, kind, &data, &changes).await?;
         }
         tx.commit().await?;
         Ok(true)

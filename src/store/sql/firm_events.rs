@@ -4,8 +4,13 @@
 
 use sqlx::Row;
 
-use super::{SqlStore, from_json, from_ms};
-use crate::store::{FirmEvent, FirmEvents, StoreResult};
+use super::lifecycle::load;
+use super::{SqlStore, from_json, from_ms, to_json};
+use crate::store::{
+    AppointmentChanges, ChangeItem, ChangedAppointment, Constraint, FirmEvent, FirmEvents, Owner,
+    StoreError, StoreResult,
+};
+use crate::wire::diff::Change;
 
 /// What a firm event is about.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +29,7 @@ pub(super) async fn record_firm_event(
     kind: &str,
     subject: Subject<'_>,
     data: &serde_json::Value,
+    changes: &[Change],
 ) -> StoreResult<()> {
     if let Some(lock) = store.backend.dialect().event_order_lock {
         sqlx::query(lock).execute(&mut *tx).await?;
@@ -33,14 +39,16 @@ pub(super) async fn record_firm_event(
         Subject::Import(id) => (None, Some(id)),
     };
     sqlx::query(
-        "INSERT INTO firm_events (firm_id, type, appointment_id, import_id, data, occurred_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO firm_events (firm_id, type, appointment_id, import_id, data, changes,
+            occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(firm_id)
     .bind(kind)
     .bind(appointment)
     .bind(import)
     .bind(data.to_string())
+    .bind(to_json(&changes)?)
     .bind(store.now_ms())
     .execute(&mut *tx)
     .await?;
@@ -54,6 +62,7 @@ pub(super) async fn record_for_appointment(
     appointment_id: &str,
     kind: &str,
     data: &serde_json::Value,
+    changes: &[Change],
 ) -> StoreResult<()> {
     let firm_id: String = sqlx::query_scalar("SELECT firm_id FROM appointments WHERE id = $1")
         .bind(appointment_id)
@@ -66,8 +75,37 @@ pub(super) async fn record_for_appointment(
         kind,
         Subject::Appointment(appointment_id),
         data,
+        changes,
     )
     .await
+}
+
+/// The change of one document's state, read in the caller's transaction: under
+/// `/dossier/attachments/{n}` for a dossier's document, `/attachments/{id}` for an upload.
+pub(super) async fn attachment_change(
+    tx: &mut sqlx::AnyConnection,
+    attachment_id: &str,
+    before: serde_json::Value,
+) -> StoreResult<Vec<Change>> {
+    let row = sqlx::query("SELECT position, status, name, sha256 FROM attachments WHERE id = $1")
+        .bind(attachment_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let pointer = match row.try_get::<Option<i64>, _>("position")? {
+        Some(n) => format!("/dossier/attachments/{n}"),
+        None => format!("/attachments/{attachment_id}"),
+    };
+    let after = serde_json::json!({
+        "attachmentId": attachment_id,
+        "status": row.try_get::<String, _>("status")?,
+        "name": row.try_get::<Option<String>, _>("name")?,
+        "sha256": row.try_get::<Option<String>, _>("sha256")?,
+    });
+    Ok(vec![Change {
+        pointer,
+        before,
+        after,
+    }])
 }
 
 #[async_trait::async_trait]
@@ -100,4 +138,150 @@ impl FirmEvents for SqlStore {
             })
             .collect()
     }
+
+    async fn changed_appointments(
+        &self,
+        firm_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ChangedAppointment>> {
+        let groups = sqlx::query(
+            "SELECT e.appointment_id, MIN(e.id) AS first_id, MAX(e.occurred_at) AS last_at,
+                MAX(v.validated_at) AS validated_at
+             FROM firm_events e
+             LEFT JOIN validations v ON v.appointment_id = e.appointment_id
+             WHERE e.firm_id = $1 AND e.appointment_id IS NOT NULL
+               AND e.id > COALESCE(v.validated_through, 0)
+             GROUP BY e.appointment_id
+             HAVING MIN(e.id) > $2
+             ORDER BY MIN(e.id) LIMIT $3",
+        )
+        .bind(firm_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::with_capacity(groups.len());
+        for group in &groups {
+            let id: String = group.try_get("appointment_id")?;
+            let Ok(appointment) = load(&mut conn, Owner::Firm(firm_id), &id).await else {
+                // Moved to another firm's expert since: no longer this firm's to read.
+                continue;
+            };
+            let first: i64 = group.try_get("first_id")?;
+            let kinds: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT type FROM firm_events WHERE appointment_id = $1 AND id >= $2",
+            )
+            .bind(&id)
+            .bind(first)
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut changes: Vec<String> = kinds
+                .iter()
+                .map(|k| match k.split('.').next() {
+                    Some("dossier") => "dossier",
+                    Some("attachment") => "attachments",
+                    _ => "appointment",
+                })
+                .map(str::to_owned)
+                .collect();
+            changes.sort();
+            changes.dedup();
+            let validated: Option<i64> = group.try_get("validated_at")?;
+            out.push(ChangedAppointment {
+                appointment,
+                first_event: first,
+                last_change_at: from_ms(group.try_get("last_at")?)?,
+                last_validated_at: validated.map(from_ms).transpose()?,
+                changes,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn appointment_changes(
+        &self,
+        firm_id: &str,
+        appointment_id: &str,
+    ) -> StoreResult<AppointmentChanges> {
+        let mut conn = self.pool.acquire().await?;
+        load(&mut conn, Owner::Firm(firm_id), appointment_id).await?;
+        let validated = validated_through(&mut conn, appointment_id).await?;
+        let rows = sqlx::query(
+            "SELECT id, type, changes, occurred_at FROM firm_events
+             WHERE appointment_id = $1 AND firm_id = $2 AND id > $3 ORDER BY id",
+        )
+        .bind(appointment_id)
+        .bind(firm_id)
+        .bind(validated)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut items = Vec::new();
+        let mut through = validated;
+        for row in &rows {
+            through = row.try_get("id")?;
+            let at = from_ms(row.try_get("occurred_at")?)?;
+            let kind: String = row.try_get("type")?;
+            let changes: Vec<Change> = from_json(&row.try_get::<String, _>("changes")?)?;
+            items.extend(changes.into_iter().map(|change| ChangeItem {
+                at,
+                kind: kind.clone(),
+                change,
+            }));
+        }
+        Ok(AppointmentChanges { items, through })
+    }
+
+    async fn validate_changes(
+        &self,
+        firm_id: &str,
+        appointment_id: &str,
+        expected: Option<i64>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        load(&mut tx, Owner::Firm(firm_id), appointment_id).await?;
+        let validated = validated_through(&mut tx, appointment_id).await?;
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(id) FROM firm_events WHERE appointment_id = $1 AND firm_id = $2",
+        )
+        .bind(appointment_id)
+        .bind(firm_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let through = last.unwrap_or(0).max(validated);
+        if expected.is_some_and(|e| e != through) {
+            return Err(StoreError::Conflict {
+                constraint: Constraint::Version,
+            });
+        }
+        sqlx::query(
+            "INSERT INTO validations (appointment_id, firm_id, validated_through, validated_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (appointment_id) DO UPDATE
+             SET validated_through = excluded.validated_through,
+                 validated_at = excluded.validated_at",
+        )
+        .bind(appointment_id)
+        .bind(firm_id)
+        .bind(through)
+        .bind(self.now_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The firm_events position an appointment's changes were validated through (0: never).
+async fn validated_through(
+    conn: &mut sqlx::AnyConnection,
+    appointment_id: &str,
+) -> StoreResult<i64> {
+    let through: Option<i64> =
+        sqlx::query_scalar("SELECT validated_through FROM validations WHERE appointment_id = $1")
+            .bind(appointment_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(through.unwrap_or(0))
 }

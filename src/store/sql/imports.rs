@@ -421,6 +421,7 @@ async fn finished_event(
         "import.finished",
         Subject::Import(&import.id),
         &data,
+        &[],
     )
     .await
 }

@@ -12,6 +12,7 @@ use crate::domain::appointment::{Actor, AppointmentStatus, Cancellation};
 use crate::store::{
     Appointment, BookError, Constraint, DetailsEdit, Move, Owner, Recheck, StoreError, StoreResult,
 };
+use crate::wire::diff::{appointment_json, diff};
 
 fn conflict(constraint: Constraint) -> StoreError {
     StoreError::Conflict { constraint }
@@ -96,6 +97,7 @@ pub(super) async fn cancel(
         AppointmentStatus::Completed => return Err(conflict(Constraint::Completed)),
         AppointmentStatus::Confirmed => {}
     }
+    let before = appointment_json(&a);
     a.status = AppointmentStatus::Cancelled;
     a.cancellation = Some(cancellation.clone());
     touch(&mut a, store.now_ms());
@@ -104,7 +106,9 @@ pub(super) async fn cancel(
     if cancellation.by == Actor::Firm {
         record_event(store, &mut tx, "appointment.cancelled", &a.id, &data).await?;
     } else {
-        record_for_appointment(store, &mut tx, &a.id, "appointment.cancelled", &data).await?;
+        let changes = diff("", &before, &appointment_json(&a));
+        let kind = "appointment.cancelled";
+        record_for_appointment(store, &mut tx, &a.id, kind, &data, &changes).await?;
     }
     tx.commit().await?;
     Ok(a)
@@ -151,11 +155,21 @@ pub(super) async fn update_details(
     if if_version.is_some_and(|v| v != a.version) {
         return Err(conflict(Constraint::Version));
     }
+    let before = appointment_json(&a);
     edit(&mut a);
     touch(&mut a, store.now_ms());
     write(&mut tx, &a).await?;
     let data = serde_json::json!({ "version": a.version });
-    record_for_appointment(store, &mut tx, &a.id, "appointment.updated", &data).await?;
+    let changes = diff("", &before, &appointment_json(&a));
+    record_for_appointment(
+        store,
+        &mut tx,
+        &a.id,
+        "appointment.updated",
+        &data,
+        &changes,
+    )
+    .await?;
     tx.commit().await?;
     Ok(a)
 }
@@ -180,6 +194,7 @@ pub(super) async fn reschedule(
     }
     let before = (a.expert_id.clone(), a.start, a.end);
     let firm_before = a.firm_id.clone();
+    let json_before = appointment_json(&a);
     let margin = Duration::days(SCHEDULE_MARGIN_DAYS);
     let schedule = store
         .schedule_in(
@@ -222,12 +237,13 @@ pub(super) async fn reschedule(
     if let Owner::Firm(_) = owner {
         record_event(store, &mut tx, "appointment.rescheduled", &a.id, &data).await?;
     } else {
-        record_for_appointment(store, &mut tx, &a.id, "appointment.rescheduled", &data).await?;
+        let kind = "appointment.rescheduled";
+        let changes = diff("", &json_before, &appointment_json(&a));
+        record_for_appointment(store, &mut tx, &a.id, kind, &data, &changes).await?;
         if firm_before != a.firm_id {
             // Moved to another firm's expert: the first firm hears it left.
-            let kind = "appointment.rescheduled";
             let subject = Subject::Appointment(&a.id);
-            record_firm_event(store, &mut tx, &firm_before, kind, subject, &data).await?;
+            record_firm_event(store, &mut tx, &firm_before, kind, subject, &data, &changes).await?;
         }
     }
     tx.commit().await.map_err(StoreError::from)?;
