@@ -56,3 +56,31 @@ CREATE TABLE validations (
     validated_through INTEGER NOT NULL,
     validated_at      INTEGER NOT NULL
 );
+
+-- A firm's own webhook endpoint; the secret signs deliveries, so it is kept as is.
+CREATE TABLE firm_webhooks (
+    firm_id    TEXT PRIMARY KEY REFERENCES firms (id),
+    url        TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+-- The firms' outbox: one row per firm event to deliver, written with the event.
+CREATE TABLE firm_webhook_deliveries (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    firm_event_id   INTEGER NOT NULL REFERENCES firm_events (id),
+    firm_id         TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('PENDING', 'DELIVERED', 'FAILED')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_owner     TEXT,
+    lease_until     INTEGER,
+    last_status     INTEGER,
+    last_error      TEXT,
+    attempted_at    INTEGER,
+    delivered_at    INTEGER,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX firm_webhook_deliveries_queue ON firm_webhook_deliveries (next_attempt_at)
+    WHERE status = 'PENDING';
+CREATE INDEX firm_webhook_deliveries_by_firm ON firm_webhook_deliveries (firm_id, id);

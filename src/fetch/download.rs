@@ -78,6 +78,52 @@ impl Fetcher {
         }
     }
 
+    /// Whether `url` may be reached now: the checks of every request, and its name resolved
+    /// to public addresses only (allow-listed origins aside). No connection is made.
+    pub async fn check_destination(&self, url: &str) -> Result<(), Rejection> {
+        let parsed = Url::parse(url)
+            .map_err(|err| Rejection::new(RejectReason::InvalidUrl, format!("{url:?}: {err}")))?;
+        self.guard.check_url(&parsed)?;
+        if self.guard.policy().origin_allowed(&parsed) {
+            return Ok(());
+        }
+        let Some(url::Host::Domain(domain)) = parsed.host() else {
+            return Ok(());
+        };
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        let addresses: Vec<_> = tokio::net::lookup_host((domain, port))
+            .await
+            .map_err(|err| {
+                Rejection::new(RejectReason::HostNotAllowed, format!("{domain}: {err}"))
+            })?
+            .collect();
+        if addresses.is_empty() {
+            return Err(Rejection::new(
+                RejectReason::HostNotAllowed,
+                format!("{domain} has no address"),
+            ));
+        }
+        for address in addresses {
+            if let Some(block) = super::address_block(address.ip()) {
+                return Err(Rejection::new(
+                    RejectReason::AddressNotAllowed(address.ip()),
+                    format!("{domain} resolves to {}, a {block} address", address.ip()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A POST to `url` through the guard (a firm's webhook): refused, without any
+    /// connection, when the URL may not be reached; names are resolved by the guarded
+    /// resolver and every redirect hop is checked again.
+    pub fn post(&self, url: &str) -> Result<reqwest::RequestBuilder, Rejection> {
+        let url = Url::parse(url)
+            .map_err(|err| Rejection::new(RejectReason::InvalidUrl, format!("{url:?}: {err}")))?;
+        self.guard.check_url(&url)?;
+        Ok(self.client.post(url))
+    }
+
     /// Downloads `url` into `store`. Never panics and never returns an error: every way it
     /// can end is a [`FetchOutcome`].
     pub async fn fetch(&self, url: &str, store: &dyn BlobStore) -> FetchOutcome {
@@ -175,6 +221,19 @@ fn outcome_of_ingest(err: IngestError, declared_type: &str) -> FetchOutcome {
         }
         other => FetchOutcome::failed(true, other.to_string()),
     }
+}
+
+/// What went wrong with a request, its causes included (a refusal of the guard's
+/// resolver or redirect policy shows as one).
+pub fn error_chain(err: &reqwest::Error) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
 }
 
 /// A refusal raised inside the client (resolver, redirect policy) travels as the source of

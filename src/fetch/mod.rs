@@ -66,7 +66,7 @@ pub use blob::{
     BlobKey, BlobStore, BlobWriter, BoxError, CheckedBlob, FsBlobStore, IngestError, OpenBlob,
     StagingFile, StoredBlob, TEXT_PLAIN, TempPath, check_stream, ingest_stream,
 };
-pub use download::{Fetcher, FetcherBuildError};
+pub use download::{Fetcher, FetcherBuildError, error_chain};
 pub use outcome::{Failure, FetchOutcome, RejectReason, Rejection};
 pub use policy::{
     AllowedOrigin, DEFAULT_CONTENT_TYPES, DEFAULT_MAX_BYTES, FetchPolicy, InvalidOrigin,

@@ -61,6 +61,8 @@ pub fn worker_id(kind: &str) -> String {
 pub struct Jobs {
     /// Downloads under the operator's policy.
     pub fetcher: Fetcher,
+    /// Firms' webhook endpoints are reached through the same guard.
+    pub webhook_guard: Fetcher,
     /// Where documents go.
     pub blobs: Arc<dyn BlobStore>,
     /// The virus scanner every document goes through before it is stored; `None`: documents
@@ -122,7 +124,13 @@ impl Jobs {
             .transpose()?;
         // A scan happens inside a download attempt, under the same lease.
         let fetch_attempt = timeout + scanner.as_ref().map_or(Duration::ZERO, Scanner::timeout);
+        let webhook_guard = Fetcher::new(FetchPolicy {
+            total_timeout: Duration::from_secs(args.webhook_timeout_secs),
+            connect_timeout: Duration::from_secs(args.webhook_timeout_secs.min(10)),
+            ..policy.clone()
+        })?;
         Ok(Self {
+            webhook_guard,
             fetcher: Fetcher::new(policy)?.with_scanner(scanner.clone()),
             blobs: Arc::clone(&blobs) as Arc<dyn BlobStore>,
             scanner,
@@ -213,6 +221,16 @@ impl Jobs {
         )
     }
 
+    /// The sender of the firms' webhooks (for one loop, or for a test to drain).
+    pub fn firm_webhook_sender(&self, store: Arc<dyn Store>) -> webhooks::WebhookSender {
+        webhooks::WebhookSender::for_firms(
+            store,
+            self.webhook_retry,
+            self.webhook_guard.clone(),
+            self.clock.clone(),
+        )
+    }
+
     /// Runs the workers until `shutdown` turns `true`.
     pub fn spawn(
         &self,
@@ -254,6 +272,17 @@ impl Jobs {
             shutdown.clone(),
             move || {
                 let sender = Arc::clone(&sender);
+                async move { sender.run_once().await }
+            },
+        )));
+        let firm_sender = Arc::new(self.firm_webhook_sender(Arc::clone(store)));
+        handles.push(tokio::spawn(run_loop(
+            "firm-webhooks",
+            Arc::clone(&self.webhook_wake),
+            self.poll,
+            shutdown.clone(),
+            move || {
+                let sender = Arc::clone(&firm_sender);
                 async move { sender.run_once().await }
             },
         )));

@@ -19,8 +19,8 @@ use sha2::Sha256;
 
 use super::{RetryPolicy, worker_id};
 use crate::clock::Clock;
-use crate::store::{Delivery, DeliverySettlement, Store};
-use crate::wire::EventView;
+use crate::store::{Delivery, DeliverySettlement, Outbox, Payload, Store};
+use crate::wire::{EventView, FirmEventView};
 
 /// Prefix of Standard Webhooks secrets.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -64,17 +64,26 @@ pub fn message_id(event_id: i64) -> String {
     format!("evt_{event_id}")
 }
 
-/// Delivers the outbox.
+/// How a sender reaches endpoints.
+enum Poster {
+    /// Endpoints the operator configured: trusted, redirects not followed.
+    Trusted(reqwest::Client),
+    /// Endpoints firms configured: through the document fetcher's SSRF guard.
+    Guarded(crate::fetch::Fetcher),
+}
+
+/// Delivers one outbox.
 pub struct WebhookSender {
     store: Arc<dyn Store>,
-    http: reqwest::Client,
+    outbox: Outbox,
+    http: Poster,
     retry: RetryPolicy,
     id: String,
     clock: Clock,
 }
 
 impl WebhookSender {
-    /// A sender; `timeout` bounds each attempt.
+    /// A sender of the clients' outbox; `timeout` bounds each attempt.
     pub fn new(
         store: Arc<dyn Store>,
         retry: RetryPolicy,
@@ -88,33 +97,55 @@ impl WebhookSender {
             .build()?;
         Ok(Self {
             store,
-            http,
+            outbox: Outbox::Clients,
+            http: Poster::Trusted(http),
             retry,
             id: worker_id("webhooks"),
             clock,
         })
     }
 
+    /// A sender of the firms' outbox, reaching their endpoints through `guard`.
+    pub fn for_firms(
+        store: Arc<dyn Store>,
+        retry: RetryPolicy,
+        guard: crate::fetch::Fetcher,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            store,
+            outbox: Outbox::Firms,
+            http: Poster::Guarded(guard),
+            retry,
+            id: worker_id("firm-webhooks"),
+            clock,
+        }
+    }
+
     /// Delivers one due message, if any. `Ok(false)`: nothing was due.
     pub async fn run_once(&self) -> anyhow::Result<bool> {
         let lease = self.clock.now() + self.retry.lease;
-        let Some(delivery) = self.store.claim_delivery(&self.id, lease).await? else {
+        let claimed = self
+            .store
+            .claim_delivery(self.outbox, &self.id, lease)
+            .await?;
+        let Some(delivery) = claimed else {
             return Ok(false);
         };
         let settlement = self.attempt(&delivery).await;
         match &settlement {
             DeliverySettlement::Delivered { status } => tracing::info!(
-                event_id = delivery.event.id,
+                event_id = delivery.payload.event_id(),
                 url = delivery.url,
                 status,
                 "webhook delivered"
             ),
             DeliverySettlement::Retry { at, status, detail } => tracing::warn!(
-                event_id = delivery.event.id, url = delivery.url, ?status, detail,
+                event_id = delivery.payload.event_id(), url = delivery.url, ?status, detail,
                 attempts = delivery.attempts, retry_at = %at, "webhook not delivered, will retry"
             ),
             DeliverySettlement::Failed { status, detail } => tracing::error!(
-                event_id = delivery.event.id,
+                event_id = delivery.payload.event_id(),
                 url = delivery.url,
                 ?status,
                 detail,
@@ -149,15 +180,31 @@ impl WebhookSender {
                 };
             }
         };
-        let body = match serde_json::to_vec(&EventView::from(delivery.event.clone())) {
+        let (body, id) = match &delivery.payload {
+            Payload::Client(event) => (
+                serde_json::to_vec(&EventView::from(event.clone())),
+                message_id(event.id),
+            ),
+            Payload::Firm(event) => (
+                serde_json::to_vec(&FirmEventView::from(event.clone())),
+                format!("fevt_{}", event.id),
+            ),
+        };
+        let body = match body {
             Ok(body) => body,
             Err(err) => return failed(None, err.to_string()),
         };
-        let id = message_id(delivery.event.id);
         let timestamp = self.clock.now().timestamp();
-        let response = self
-            .http
-            .post(&delivery.url)
+        let request = match &self.http {
+            Poster::Trusted(client) => client.post(&delivery.url),
+            Poster::Guarded(guard) => match guard.post(&delivery.url) {
+                Ok(request) => request,
+                // The URL may no longer be reached (a name now resolving to a private
+                // address is refused by the resolver, below): no connection is made.
+                Err(refusal) => return failed(None, refusal.detail),
+            },
+        };
+        let response = request
             .header("content-type", "application/json")
             .header("webhook-id", &id)
             .header("webhook-timestamp", timestamp.to_string())
@@ -173,7 +220,7 @@ impl WebhookSender {
                 let status = response.status().as_u16();
                 failed(Some(status), format!("endpoint answered {status}"))
             }
-            Err(err) => failed(None, format!("{err}")),
+            Err(err) => failed(None, crate::fetch::error_chain(&err)),
         }
     }
 

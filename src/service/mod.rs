@@ -16,6 +16,7 @@ mod directory;
 pub mod dossier;
 mod error;
 mod experts;
+mod firm_webhooks;
 pub mod imports;
 mod keys;
 pub mod offers;

@@ -42,7 +42,10 @@ pub use settlements::{
 };
 pub use sql::Event;
 pub use sql::SqlStore;
-pub use webhooks::{Delivery, DeliverySettlement, WebhookEndpoint, Webhooks};
+pub use webhooks::{
+    Delivery, DeliveryRecord, DeliverySettlement, FirmWebhook, Outbox, Payload, WebhookEndpoint,
+    Webhooks,
+};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,64 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{Event, StoreResult};
+use super::{Event, FirmEvent, StoreResult};
+
+/// Whose outbox: the protocol clients' (endpoints set by the operator) or the firms'
+/// (endpoints set by each firm, an untrusted URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outbox {
+    /// `webhook_deliveries`, events of `/v1/events`.
+    Clients,
+    /// `firm_webhook_deliveries`, events of `/admin/v1/events`.
+    Firms,
+}
+
+/// The event a delivery carries.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// An event of a protocol client.
+    Client(Event),
+    /// An event of a firm.
+    Firm(FirmEvent),
+}
+
+impl Payload {
+    /// The event's position in its log.
+    pub fn event_id(&self) -> i64 {
+        match self {
+            Self::Client(e) => e.id,
+            Self::Firm(e) => e.id,
+        }
+    }
+}
+
+/// A firm's webhook endpoint as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirmWebhook {
+    /// Where events are POSTed.
+    pub url: String,
+    /// When it was set (or its secret last rotated).
+    pub created_at: DateTime<Utc>,
+}
+
+/// One delivery of a firm's outbox as the firm reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// The firm event delivered.
+    pub event_id: i64,
+    /// `PENDING`, `DELIVERED` or `FAILED`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// The last attempt.
+    pub attempted_at: Option<DateTime<Utc>>,
+    /// The endpoint's last HTTP status.
+    pub last_status: Option<i64>,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// The next attempt, while pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
 
 /// A client's webhook endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +82,10 @@ pub struct WebhookEndpoint {
 pub struct Delivery {
     /// Outbox row.
     pub id: i64,
+    /// Its outbox.
+    pub outbox: Outbox,
     /// The event to deliver.
-    pub event: Event,
+    pub payload: Payload,
     /// Endpoint.
     pub url: String,
     /// Signing secret.
@@ -68,9 +127,19 @@ pub trait Webhooks: Send + Sync + 'static {
     async fn set_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
     /// Removes a client's endpoint (pending deliveries to it are dropped).
     async fn remove_webhook(&self, client_id: &str) -> StoreResult<()>;
-    /// Claims the next due delivery for `worker` until `lease_until`; counts the attempt.
+    /// Sets (or replaces, with a new secret) a firm's endpoint.
+    async fn set_firm_webhook(&self, firm_id: &str, url: &str, secret: &str) -> StoreResult<()>;
+    /// A firm's endpoint, if set.
+    async fn firm_webhook(&self, firm_id: &str) -> StoreResult<Option<FirmWebhook>>;
+    /// Removes a firm's endpoint and its pending deliveries (`NotFound` when none is set).
+    async fn remove_firm_webhook(&self, firm_id: &str) -> StoreResult<()>;
+    /// A firm's most recent deliveries, newest first.
+    async fn firm_deliveries(&self, firm_id: &str, limit: u32) -> StoreResult<Vec<DeliveryRecord>>;
+    /// Claims the next due delivery of `outbox` for `worker` until `lease_until`; counts the
+    /// attempt.
     async fn claim_delivery(
         &self,
+        outbox: Outbox,
         worker: &str,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<Delivery>>;

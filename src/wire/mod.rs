@@ -8,5 +8,5 @@ pub mod experts_csv;
 mod settlement;
 
 pub use appointment::{AppointmentView, ExpertRef, render};
-pub use event::EventView;
+pub use event::{EventView, FirmEventView};
 pub use settlement::{SettlementDocumentView, SettlementList, SettlementView};

@@ -14,6 +14,7 @@ mod engine;
 mod errors;
 mod events;
 mod firm_feed;
+mod firm_webhooks;
 mod helpers;
 mod imports;
 mod loadtest;

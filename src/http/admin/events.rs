@@ -12,46 +12,10 @@ use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::ApiQuery;
 use crate::http::protocol::events::{EventQuery, cursor_and_limit};
 use crate::http::state::AppState;
-use crate::store::FirmEvent;
+use crate::wire::FirmEventView;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_firm_events))
-}
-
-/// One event of the firm's feed.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct FirmEventView {
-    /// Position in the feed.
-    id: String,
-    /// `import.finished`.
-    #[serde(rename = "type")]
-    kind: String,
-    /// When it happened (UTC).
-    occurred_at: chrono::DateTime<chrono::Utc>,
-    /// Appointment concerned.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    appointment_id: Option<String>,
-    /// Import concerned.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    import_id: Option<String>,
-    /// Details (`import.finished`: `importId`, `kind`, `status`, `dryRun`, the counts and the
-    /// number of row errors).
-    #[schema(value_type = Object)]
-    data: serde_json::Value,
-}
-
-impl From<FirmEvent> for FirmEventView {
-    fn from(e: FirmEvent) -> Self {
-        Self {
-            id: e.id.to_string(),
-            kind: e.kind,
-            occurred_at: e.occurred_at,
-            appointment_id: e.appointment_id,
-            import_id: e.import_id,
-            data: e.data,
-        }
-    }
 }
 
 /// A page of the firm's events.

@@ -15,6 +15,7 @@ mod imports;
 mod settlements;
 mod token;
 mod uploads;
+mod webhook;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use utoipa_axum::router::OpenApiRouter;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(imports::router())
         .merge(events::router())
         .merge(changes::router())
+        .merge(webhook::router())
 }
 
 /// The public, token-authenticated calendar feed route.

@@ -38,10 +38,12 @@ pub(super) async fn record_firm_event(
         Subject::Appointment(id) => (Some(id), None),
         Subject::Import(id) => (None, Some(id)),
     };
-    sqlx::query(
+    let now = store.now_ms();
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO firm_events (firm_id, type, appointment_id, import_id, data, changes,
             occurred_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id",
     )
     .bind(firm_id)
     .bind(kind)
@@ -49,7 +51,18 @@ pub(super) async fn record_firm_event(
     .bind(import)
     .bind(data.to_string())
     .bind(to_json(&changes)?)
-    .bind(store.now_ms())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    // The firm's outbox: the delivery exists if and only if the event does.
+    sqlx::query(
+        "INSERT INTO firm_webhook_deliveries (firm_event_id, firm_id, status, attempts,
+            next_attempt_at, created_at)
+         SELECT $1, firm_id, 'PENDING', 0, $2, $2 FROM firm_webhooks WHERE firm_id = $3",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(firm_id)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -108,6 +121,29 @@ pub(super) async fn attachment_change(
     }])
 }
 
+fn firm_event_from_row(row: &sqlx::any::AnyRow) -> StoreResult<FirmEvent> {
+    Ok(FirmEvent {
+        id: row.try_get("id")?,
+        kind: row.try_get("type")?,
+        appointment_id: row.try_get("appointment_id")?,
+        import_id: row.try_get("import_id")?,
+        data: from_json(&row.try_get::<String, _>("data")?)?,
+        occurred_at: from_ms(row.try_get("occurred_at")?)?,
+    })
+}
+
+/// One firm event, read in the caller's transaction.
+pub(super) async fn firm_event(conn: &mut sqlx::AnyConnection, id: i64) -> StoreResult<FirmEvent> {
+    let row = sqlx::query(
+        "SELECT id, type, appointment_id, import_id, data, occurred_at FROM firm_events
+         WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    firm_event_from_row(&row)
+}
+
 #[async_trait::async_trait]
 impl FirmEvents for SqlStore {
     async fn firm_events(
@@ -125,18 +161,7 @@ impl FirmEvents for SqlStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(FirmEvent {
-                    id: row.try_get("id")?,
-                    kind: row.try_get("type")?,
-                    appointment_id: row.try_get("appointment_id")?,
-                    import_id: row.try_get("import_id")?,
-                    data: from_json(&row.try_get::<String, _>("data")?)?,
-                    occurred_at: from_ms(row.try_get("occurred_at")?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(firm_event_from_row).collect()
     }
 
     async fn changed_appointments(
