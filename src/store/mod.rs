@@ -8,6 +8,7 @@ mod dialect;
 mod documents;
 mod migrate;
 pub mod postgres;
+mod search_log;
 mod settlements;
 mod sql;
 pub mod sqlite;
@@ -30,6 +31,9 @@ pub use changes::{Announcement, CalendarChange, ChangeListener, Changes};
 pub use documents::{
     Attachment, AttachmentStatus, BlobInfo, Documents, FetchJob, FetchSettlement, MAX_UPLOADS,
     Refusal, StoredDossier,
+};
+pub use search_log::{
+    DemandCell, FirmSearch, FirmShare, LoggedSearch, Period, SearchCursor, SearchLog,
 };
 pub use settlements::{
     SettleError, SettlementDocument, Settlements, StoredSettlement, Upload, UploadStatus,
@@ -216,9 +220,12 @@ pub struct Page<T> {
 }
 
 /// Everything Créneau stores.
-pub trait Store: Catalog + Bookings + Changes + Documents + Settlements + Webhooks {}
+pub trait Store:
+    Catalog + Bookings + Changes + Documents + Settlements + Webhooks + SearchLog
+{
+}
 
-impl<T: Catalog + Bookings + Changes + Documents + Settlements + Webhooks> Store for T {}
+impl<T: Catalog + Bookings + Changes + Documents + Settlements + Webhooks + SearchLog> Store for T {}
 
 /// Firms, credentials and experts. Every firm-owned object is addressed with its firm id,
 /// so a query can never reach another firm's data.

@@ -251,7 +251,7 @@ impl SqlStore {
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO appointments ({APPOINTMENT_COLUMNS}, lat, lon)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                     CAST($19 AS DOUBLE PRECISION), CAST($20 AS DOUBLE PRECISION))"
+                     $19, CAST($20 AS DOUBLE PRECISION), CAST($21 AS DOUBLE PRECISION))"
         )))
         .bind(&a.id)
         .bind(&a.firm_id)
@@ -271,6 +271,7 @@ impl SqlStore {
         .bind(a.cancellation.as_ref().map(to_json).transpose()?)
         .bind(a.created_at.timestamp_millis())
         .bind(a.updated_at.timestamp_millis())
+        .bind(a.search_id.clone())
         // As text: sqlx's Any driver binds a NULL f64 as FLOAT4 on PostgreSQL, which then
         // breaks the cached statement for the next non-NULL f64 on that connection.
         .bind(geo.map(|g| g.lat().to_string()))

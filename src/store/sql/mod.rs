@@ -17,6 +17,7 @@ pub use events::StoredEvent as Event;
 mod idempotency;
 mod lifecycle;
 mod rows;
+mod search_log;
 mod settlements;
 mod spans;
 mod webhooks;

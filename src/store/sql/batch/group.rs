@@ -263,7 +263,7 @@ impl Writer {
                             value ->> 'claims_ia_ref', value ->> 'claim_ref',
                             value ->> 'contact', value ->> 'comment', value ->> 'cancellation',
                             CAST(value ->> 'created_at' AS BIGINT),
-                            CAST(value ->> 'updated_at' AS BIGINT),
+                            CAST(value ->> 'updated_at' AS BIGINT), value ->> 'search_id',
                             CAST(value ->> 'lat' AS DOUBLE PRECISION),
                             CAST(value ->> 'lon' AS DOUBLE PRECISION)
                      FROM {} WHERE true",
