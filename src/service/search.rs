@@ -106,6 +106,13 @@ pub struct SlotSearchResponse {
     pub diagnostic: Option<Diagnostic>,
 }
 
+/// Who an offer is made to, when, by which search.
+struct Offered<'a> {
+    search_id: &'a str,
+    client_id: &'a str,
+    now: DateTime<Utc>,
+}
+
 struct Window {
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -217,7 +224,12 @@ impl Service {
             &self.settings,
         );
         let search_id = uuid::Uuid::now_v7().to_string();
-        let views = self.offer(client_id, request, &query, &snapshot, &slots, now);
+        let offered = Offered {
+            search_id: &search_id,
+            client_id,
+            now,
+        };
+        let views = self.offer(&offered, request, &query, &snapshot, &slots);
         let blocked = views.is_empty().then(|| {
             eligibility
                 .blocked_by
@@ -242,15 +254,14 @@ impl Service {
         })
     }
 
-    /// The slots as offered to `client_id`, each with its signed id.
+    /// The slots as offered, each with its signed id.
     fn offer(
         &self,
-        client_id: &str,
+        offered: &Offered<'_>,
         request: &SlotSearchRequest,
         query: &Query,
         snapshot: &super::Snapshot,
         slots: &[Slot],
-        now: DateTime<Utc>,
     ) -> Vec<SlotView> {
         // The place as booked: with the coordinates the search used (the postal code
         // centroid when the request had none), so the booking re-check and later travel
@@ -260,7 +271,7 @@ impl Service {
             place.geo.get_or_insert(t.point);
             Some(place)
         });
-        let expires = now + self.slot_ttl;
+        let expires = offered.now + self.slot_ttl;
         let mode = Mode::of(request.expertise_type);
         slots
             .iter()
@@ -274,7 +285,8 @@ impl Service {
                     expertise_type: request.expertise_type,
                     place: offered_place.clone(),
                     expires_ms: expires.timestamp_millis(),
-                    client_id: client_id.to_owned(),
+                    client_id: offered.client_id.to_owned(),
+                    search_id: Some(offered.search_id.to_owned()),
                 };
                 SlotView {
                     slot_id: self.offers.sign(&offer),
