@@ -21,6 +21,7 @@ pub mod offers;
 mod reads;
 pub mod reschedule;
 pub mod search;
+pub mod search_log;
 pub mod settlements;
 pub mod uploads;
 
@@ -64,6 +65,8 @@ pub struct Service {
     slot_ttl: chrono::Duration,
     /// Size, types and lifetime of pre-uploaded files.
     upload_rules: uploads::UploadRules,
+    /// Where searches are logged.
+    search_log: search_log::SearchLog,
 }
 
 impl Service {
@@ -89,6 +92,11 @@ impl Service {
         .await?;
         Ok(Self {
             jobs: Arc::new(Jobs::new(&config.jobs, clock.clone())?),
+            search_log: search_log::SearchLog::start(
+                Arc::clone(&store),
+                &config.search_log,
+                clock.clone(),
+            ),
             calendars,
             directory: DirectoryCache::new(clock.clone()),
             api_clients: ApiClientCache::new(config.search_cache(), clock.clone()),
@@ -114,5 +122,21 @@ impl Service {
     /// Called after any change to the catalogue of experts made through this instance.
     fn catalogue_changed(&self) {
         self.directory.changed();
+    }
+
+    /// Returns once every search answered before the call is in the search log.
+    pub async fn flush_search_log(&self) {
+        self.search_log.flush().await;
+    }
+
+    /// Writes the searches still queued for the log and stops its writer: call at
+    /// shutdown, once the requests in flight are answered.
+    pub async fn close_search_log(&self) {
+        self.search_log.close().await;
+    }
+
+    /// Searches not logged because the log's queue was full, since the start.
+    pub fn search_log_dropped(&self) -> u64 {
+        self.search_log.dropped()
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::offers::SlotOffer;
+use super::search_log::{Found, logged_search};
 use super::{Error, Result, Service};
 use crate::domain::appointment::Mode;
 use crate::domain::text::FreeText;
@@ -235,6 +236,16 @@ impl Service {
                 .blocked_by
                 .unwrap_or(engine::Blocker::FullyBooked)
         });
+        if self.search_log.is_on() {
+            let found = Found {
+                eligible: &eligibility.experts,
+                slots: &slots,
+                firm_ids: &snapshot.firm_ids,
+                diagnostic: blocked.map(engine::Blocker::code),
+            };
+            self.search_log
+                .record(logged_search(&search_id, now, request, &found));
+        }
         tracing::info!(
             search_id,
             client_id,
@@ -243,7 +254,6 @@ impl Service {
             eligible = eligibility.experts.len(),
             slots = views.len(),
             blocked_by = blocked.map(engine::Blocker::code),
-            process = request.process.as_ref().map(FreeText::as_str),
             "slot search"
         );
         Ok(SlotSearchResponse {
