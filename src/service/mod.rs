@@ -90,8 +90,10 @@ impl Service {
             Duration::from_millis(config.calendar_cache_announced_ms),
         )
         .await?;
+        let jobs = Jobs::new(&config.jobs, clock.clone())?
+            .with_search_log_retention(config.search_log.retention());
         Ok(Self {
-            jobs: Arc::new(Jobs::new(&config.jobs, clock.clone())?),
+            jobs: Arc::new(jobs),
             search_log: search_log::SearchLog::start(
                 Arc::clone(&store),
                 &config.search_log,
