@@ -49,7 +49,7 @@ pub struct SlotSearchRequest {
     /// the postal code is used.
     #[serde(default)]
     pub appointment_place: Option<Place>,
-    /// Free text describing the process, logged with the search.
+    /// Free text describing the process, kept in the search log (not in the server logs).
     #[serde(default)]
     pub process: Option<FreeText>,
     /// Window start (default now).
@@ -96,7 +96,8 @@ pub struct Diagnostic {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SlotSearchResponse {
-    /// Id of this search (in the logs).
+    /// Id of this search: in the search log that firms read, and recorded on the
+    /// appointment booked from one of its slots.
     pub search_id: String,
     /// Experts who may take the claim.
     pub eligible_experts: usize,

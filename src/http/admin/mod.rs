@@ -9,6 +9,7 @@ mod calendar;
 mod documents;
 mod experts;
 mod firm;
+mod searches;
 mod settlements;
 mod token;
 mod uploads;
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(documents::router())
         .merge(uploads::router())
         .merge(settlements::router())
+        .merge(searches::router())
 }
 
 /// The public, token-authenticated calendar feed route.

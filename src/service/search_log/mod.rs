@@ -5,6 +5,7 @@
 //! written out on [`SearchLog::flush`] and at shutdown ([`SearchLog::close`]).
 
 mod entry;
+mod reads;
 mod writer;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub(super) use entry::{Found, logged_search};
+pub use reads::{DemandItem, DemandView, MAX_PERIOD_DAYS, SearchView};
 
 use crate::clock::Clock;
 use crate::config::SearchLogArgs;
