@@ -86,6 +86,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// Its background jobs (fetcher, blob store, webhooks).
     pub jobs: Arc<creneau::jobs::Jobs>,
+    /// Its operations (to flush the search log, say).
+    pub service: Arc<creneau::service::Service>,
     /// The server's clock.
     pub clock: Clock,
     _blobs: tempfile::TempDir,
@@ -131,6 +133,7 @@ impl TestApp {
             .await
             .expect("state");
         let jobs = Arc::clone(&state.service.jobs);
+        let service = Arc::clone(&state.service);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -143,6 +146,7 @@ impl TestApp {
             store,
             db,
             jobs,
+            service,
             clock,
             _blobs: blobs,
             shutdown: Some(tx),
