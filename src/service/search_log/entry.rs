@@ -124,17 +124,24 @@ fn count(n: usize) -> u32 {
 fn shares(found: &Found<'_>) -> Vec<FirmShare> {
     let mut shares: Vec<FirmShare> = Vec::new();
     let mut position: HashMap<&str, usize> = HashMap::new();
+    // A firm's experts mostly follow each other in the directory: the firm of the previous
+    // one spares most lookups.
+    let mut previous: Option<(&str, usize)> = None;
     for &expert in found.eligible {
         let firm = found.firm_ids[expert].as_str();
-        let at = *position.entry(firm).or_insert_with(|| {
-            shares.push(FirmShare {
-                firm_id: firm.to_owned(),
-                eligible_experts: 0,
-                slots_offered: 0,
-                first_slot_at: None,
-            });
-            shares.len() - 1
-        });
+        let at = match previous {
+            Some((same, at)) if same == firm => at,
+            _ => *position.entry(firm).or_insert_with(|| {
+                shares.push(FirmShare {
+                    firm_id: firm.to_owned(),
+                    eligible_experts: 0,
+                    slots_offered: 0,
+                    first_slot_at: None,
+                });
+                shares.len() - 1
+            }),
+        };
+        previous = Some((firm, at));
         shares[at].eligible_experts += 1;
     }
     for slot in found.slots {
@@ -149,4 +156,99 @@ fn shares(found: &Found<'_>) -> Vec<FirmShare> {
         }
     }
     shares
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::appointment::Mode;
+
+    fn request() -> SlotSearchRequest {
+        serde_json::from_value(json!({
+            "insurer": "AXA", "insuredType": "PARTICULIER", "claimType": "DDE",
+            "expertiseType": "ESS", "stake": { "total": 4200.0 },
+            "appointmentPlace": {
+                "address": { "line1": "12 rue de la Paix", "line2": "Bâtiment B",
+                             "postalCode": "20090", "city": "Ajaccio" },
+                "geo": { "lat": 41.93, "lon": 8.74 }
+            },
+            "process": "M. Dupont, 06 12 34 56 78"
+        }))
+        .unwrap()
+    }
+
+    fn slot(expert: usize, hour: u32) -> Slot {
+        let start = Utc.with_ymd_and_hms(2026, 12, 7, hour, 0, 0).unwrap();
+        Slot {
+            expert,
+            start,
+            end: start + chrono::Duration::hours(1),
+            mode: Mode::OnSite,
+            travel_minutes: 0,
+        }
+    }
+
+    #[test]
+    fn the_logged_request_keeps_the_postal_code_and_department_but_no_address_line() {
+        let firm_ids = vec!["f1".to_owned()];
+        let found = Found {
+            eligible: &[],
+            slots: &[],
+            firm_ids: &firm_ids,
+            diagnostic: Some("no-skill"),
+        };
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let entry = logged_search("s1", at, &request(), &found);
+        let logged: serde_json::Value = serde_json::from_str(&entry.request).unwrap();
+        assert_eq!(
+            logged["appointmentPlace"],
+            json!({ "address": { "postalCode": "20090", "city": "Ajaccio", "country": "FR" },
+                    "department": "2A" })
+        );
+        assert!(logged.get("process").is_none());
+        assert!(!entry.request.contains("rue") && !entry.request.contains("41.93"));
+        assert_eq!(entry.process.as_deref(), Some("M. Dupont, 06 12 34 56 78"));
+        assert_eq!(entry.department.as_deref(), Some("2A"));
+        assert_eq!(entry.diagnostic.as_deref(), Some("no-skill"));
+        assert!(entry.firms.is_empty());
+    }
+
+    #[test]
+    fn each_eligible_firm_gets_its_experts_its_slots_and_its_first_slot() {
+        let firm_ids: Vec<String> = ["f1", "f2", "f1", "f3"].map(str::to_owned).into();
+        let slots = [slot(1, 8), slot(2, 9), slot(0, 10), slot(1, 11)];
+        let found = Found {
+            eligible: &[0, 1, 2, 3],
+            slots: &slots,
+            firm_ids: &firm_ids,
+            diagnostic: None,
+        };
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let entry = logged_search("s1", at, &request(), &found);
+        assert_eq!((entry.eligible_experts, entry.slots_offered), (4, 4));
+        assert_eq!(entry.first_slot_at, Some(slots[0].start));
+        let shares: Vec<_> = entry
+            .firms
+            .iter()
+            .map(|s| {
+                (
+                    s.firm_id.as_str(),
+                    s.eligible_experts,
+                    s.slots_offered,
+                    s.first_slot_at,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shares,
+            [
+                ("f1", 2, 2, Some(slots[1].start)),
+                ("f2", 1, 2, Some(slots[0].start)),
+                ("f3", 1, 0, None),
+            ]
+        );
+    }
 }
