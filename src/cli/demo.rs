@@ -199,6 +199,7 @@ async fn visited_yesterday(
         cancellation: None,
         created_at: now,
         updated_at: now,
+        search_id: None,
     };
     // The demo's own past visit: no schedule rule applies to it.
     store

@@ -311,8 +311,18 @@ async fn serve(
     let (stop_workers, stopping) = tokio::sync::watch::channel(false);
     let mut workers = state.service.jobs.spawn(&state.service.store, &stopping)?;
     workers.push(state.service.spawn_import_worker(&stopping));
+    let service = Arc::clone(&state.service);
     tracing::info!(address = %listener.local_addr()?, "listening");
     crate::http::serve(listener, state, shutdown_signal()).await?;
+    // The searches answered are all queued now: write them before leaving.
+    if tokio::time::timeout(SEARCH_LOG_CLOSE, service.close_search_log())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the search log could not be written out in time; its last entries are lost"
+        );
+    }
     // Workers stop between jobs; a download cut short is retried once its lease lapses.
     let _ = stop_workers.send(true);
     for worker in workers {
@@ -326,6 +336,9 @@ async fn serve(
     tracing::info!("stopped");
     Ok(())
 }
+
+/// Longest wait at shutdown for the search log's queue to be written.
+const SEARCH_LOG_CLOSE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Says at start whether documents are virus-scanned, and whether the scanner answers (in
 /// the background: a scanner still starting must not delay the server, and documents wait

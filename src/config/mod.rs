@@ -7,9 +7,11 @@ use secrecy::SecretString;
 
 use crate::store::sqlite::DEFAULT_URL;
 
+mod search_log;
 mod server;
 mod uploads;
 
+pub use search_log::{Logging, SearchLogArgs};
 pub use server::{EngineArgs, JobArgs, ServerConfig};
 pub use uploads::UploadArgs;
 

@@ -59,6 +59,9 @@ pub struct ServerConfig {
     /// Pre-uploaded files.
     #[command(flatten)]
     pub uploads: super::UploadArgs,
+    /// The log of slot searches.
+    #[command(flatten)]
+    pub search_log: super::SearchLogArgs,
 }
 
 /// Background jobs: where documents go, what may be downloaded, how often to retry.
@@ -190,6 +193,7 @@ impl Default for ServerConfig {
             engine: EngineArgs::default(),
             jobs: JobArgs::default(),
             uploads: super::UploadArgs::default(),
+            search_log: super::SearchLogArgs::default(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Background workers: the document fetcher and the webhook sender.
+//! Background workers: the document fetcher, the webhook sender, and the sweepers of
+//! expired uploads and search log entries.
 //!
 //! Both drain a persistent queue in the database (`attachments` rows that are `PENDING`,
 //! the `webhook_deliveries` outbox), so nothing is lost on a crash or a restart: a job is
@@ -8,6 +9,7 @@
 //! loops that wake on new work of this instance and poll for the rest.
 
 pub mod fetch;
+pub mod search_log;
 pub mod uploads;
 pub mod webhooks;
 
@@ -77,6 +79,8 @@ pub struct Jobs {
     poll: Duration,
     fetch_wake: Arc<Notify>,
     webhook_wake: Arc<Notify>,
+    /// How long search log entries are kept.
+    search_log_retention: chrono::Duration,
     clock: Clock,
 }
 
@@ -152,6 +156,7 @@ impl Jobs {
             poll: Duration::from_millis(args.job_poll_ms),
             fetch_wake: Arc::new(Notify::new()),
             webhook_wake: Arc::new(Notify::new()),
+            search_log_retention: chrono::Duration::days(90),
             clock,
         })
     }
@@ -169,6 +174,15 @@ impl Jobs {
     /// Delay before the download attempt after `attempts` failed ones.
     pub fn fetch_backoff(&self, attempts: i64) -> chrono::Duration {
         self.fetch_retry.backoff(attempts)
+    }
+
+    /// The same, keeping search log entries for `retention` (90 days otherwise).
+    #[must_use]
+    pub fn with_search_log_retention(self, retention: chrono::Duration) -> Self {
+        Self {
+            search_log_retention: retention,
+            ..self
+        }
     }
 
     /// The download policy.
@@ -209,6 +223,11 @@ impl Jobs {
     /// The sweeper of expired uploads (for one loop, or for a test to drain).
     pub fn upload_sweeper(&self, store: Arc<dyn Store>) -> uploads::UploadSweeper {
         uploads::UploadSweeper::new(store, Arc::clone(&self.fs_blobs), self.clock.clone())
+    }
+
+    /// The sweeper of expired search log entries (for one loop, or for a test to drain).
+    pub fn search_log_sweeper(&self, store: Arc<dyn Store>) -> search_log::SearchLogSweeper {
+        search_log::SearchLogSweeper::new(store, self.search_log_retention, self.clock.clone())
     }
 
     /// A webhook sender (for one loop, or for a test to drain).
@@ -297,11 +316,23 @@ impl Jobs {
                 async move { sweeper.run_once().await }
             },
         )));
+        let search_log = Arc::new(self.search_log_sweeper(Arc::clone(store)));
+        handles.push(tokio::spawn(run_loop(
+            "search-log",
+            Arc::new(Notify::new()),
+            SWEEP_EVERY,
+            shutdown.clone(),
+            move || {
+                let sweeper = Arc::clone(&search_log);
+                async move { sweeper.run_once().await }
+            },
+        )));
         Ok(handles)
     }
 }
 
-/// How often expired uploads are looked for; their deletion is not urgent.
+/// How often expired uploads and search log entries are looked for; their deletion is
+/// not urgent.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Runs `once` while it finds work; when idle, waits for a wake-up, the poll interval or

@@ -274,5 +274,6 @@ fn new_appointment(
         cancellation: None,
         created_at: now,
         updated_at: now,
+        search_id: offer.search_id.clone(),
     })
 }

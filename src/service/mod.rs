@@ -23,6 +23,7 @@ pub mod offers;
 mod reads;
 pub mod reschedule;
 pub mod search;
+pub mod search_log;
 pub mod settlements;
 pub mod uploads;
 
@@ -72,6 +73,8 @@ pub struct Service {
     import_fetcher: crate::fetch::Fetcher,
     /// Wakes this instance's import worker.
     import_wake: Arc<imports::ImportWake>,
+    /// Where searches are logged.
+    search_log: search_log::SearchLog,
 }
 
 impl Service {
@@ -95,7 +98,10 @@ impl Service {
             Duration::from_millis(config.calendar_cache_announced_ms),
         )
         .await?;
-        let jobs = Arc::new(Jobs::new(&config.jobs, clock.clone())?);
+        let jobs = Arc::new(
+            Jobs::new(&config.jobs, clock.clone())?
+                .with_search_log_retention(config.search_log.retention()),
+        );
         let import_fetcher = crate::fetch::Fetcher::new(crate::fetch::FetchPolicy {
             max_bytes: imports::MAX_FILE_BYTES,
             allowed_content_types: vec![crate::fetch::TEXT_PLAIN.to_owned()],
@@ -108,6 +114,11 @@ impl Service {
                 .text_only(),
             import_fetcher,
             import_wake: Arc::default(),
+            search_log: search_log::SearchLog::start(
+                Arc::clone(&store),
+                &config.search_log,
+                clock.clone(),
+            ),
             calendars,
             directory: DirectoryCache::new(clock.clone()),
             api_clients: ApiClientCache::new(config.search_cache(), clock.clone()),
@@ -133,5 +144,21 @@ impl Service {
     /// Called after any change to the catalogue of experts made through this instance.
     fn catalogue_changed(&self) {
         self.directory.changed();
+    }
+
+    /// Returns once every search answered before the call is in the search log.
+    pub async fn flush_search_log(&self) {
+        self.search_log.flush().await;
+    }
+
+    /// Writes the searches still queued for the log and stops its writer: call at
+    /// shutdown, once the requests in flight are answered.
+    pub async fn close_search_log(&self) {
+        self.search_log.close().await;
+    }
+
+    /// Searches not logged because the log's queue was full, since the start.
+    pub fn search_log_dropped(&self) -> u64 {
+        self.search_log.dropped()
     }
 }

@@ -1,5 +1,5 @@
 //! Stateless, tamper-proof slot ids: the offer itself (expert, time, mode, place, expiry, the
-//! client it was made to) in URL-safe base64, then an HMAC-SHA256 of it with a server secret
+//! client it was made to, the search that made it) in URL-safe base64, then an HMAC-SHA256 of it with a server secret
 //! shared by every instance through the database.
 
 use base64::Engine as _;
@@ -35,6 +35,10 @@ pub struct SlotOffer {
     /// Protocol client the offer was made to.
     #[serde(rename = "c")]
     pub client_id: String,
+    /// The slot search that offered it (absent from offers made before searches were
+    /// logged).
+    #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
+    pub search_id: Option<String>,
 }
 
 impl SlotOffer {
@@ -130,6 +134,7 @@ mod tests {
             place: None,
             expires_ms: 2_000_000_000_000,
             client_id: "cia_1".into(),
+            search_id: Some("0190f0e5-7b1c-7cc4-8a38-1f1cbbd1a2e4".into()),
         }
     }
 
@@ -177,6 +182,21 @@ mod tests {
             signer.verify("garbage", "cia_1", now()),
             Err(SlotTokenError::Invalid)
         );
+    }
+
+    #[test]
+    fn an_offer_signed_without_a_search_id_still_verifies() {
+        let signer = SlotSigner::new(b"secret");
+        let older = SlotOffer {
+            search_id: None,
+            ..offer()
+        };
+        let token = signer.sign(&older);
+        let payload = URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap();
+        assert!(!String::from_utf8(payload).unwrap().contains("\"q\""));
+        assert_eq!(signer.verify(&token, "cia_1", now()), Ok(older));
     }
 
     #[test]

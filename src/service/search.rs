@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::offers::SlotOffer;
+use super::search_log::{Found, logged_search};
 use super::{Error, Result, Service};
 use crate::domain::appointment::Mode;
 use crate::domain::text::FreeText;
@@ -48,7 +49,7 @@ pub struct SlotSearchRequest {
     /// the postal code is used.
     #[serde(default)]
     pub appointment_place: Option<Place>,
-    /// Free text describing the process, logged with the search.
+    /// Free text describing the process, kept in the search log (not in the server logs).
     #[serde(default)]
     pub process: Option<FreeText>,
     /// Window start (default now).
@@ -95,7 +96,8 @@ pub struct Diagnostic {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SlotSearchResponse {
-    /// Id of this search (in the logs).
+    /// Id of this search: in the search log that firms read, and recorded on the
+    /// appointment booked from one of its slots.
     pub search_id: String,
     /// Experts who may take the claim.
     pub eligible_experts: usize,
@@ -104,6 +106,13 @@ pub struct SlotSearchResponse {
     /// Present when `slots` is empty.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnostic: Option<Diagnostic>,
+}
+
+/// Who an offer is made to, when, by which search.
+struct Offered<'a> {
+    search_id: &'a str,
+    client_id: &'a str,
+    now: DateTime<Utc>,
 }
 
 struct Window {
@@ -217,12 +226,27 @@ impl Service {
             &self.settings,
         );
         let search_id = uuid::Uuid::now_v7().to_string();
-        let views = self.offer(client_id, request, &query, &snapshot, &slots, now);
+        let offered = Offered {
+            search_id: &search_id,
+            client_id,
+            now,
+        };
+        let views = self.offer(&offered, request, &query, &snapshot, &slots);
         let blocked = views.is_empty().then(|| {
             eligibility
                 .blocked_by
                 .unwrap_or(engine::Blocker::FullyBooked)
         });
+        if self.search_log.is_on() {
+            let found = Found {
+                eligible: &eligibility.experts,
+                slots: &slots,
+                firm_ids: &snapshot.firm_ids,
+                diagnostic: blocked.map(engine::Blocker::code),
+            };
+            self.search_log
+                .record(logged_search(&search_id, now, request, &found));
+        }
         tracing::info!(
             search_id,
             client_id,
@@ -231,7 +255,6 @@ impl Service {
             eligible = eligibility.experts.len(),
             slots = views.len(),
             blocked_by = blocked.map(engine::Blocker::code),
-            process = request.process.as_ref().map(FreeText::as_str),
             "slot search"
         );
         Ok(SlotSearchResponse {
@@ -242,15 +265,14 @@ impl Service {
         })
     }
 
-    /// The slots as offered to `client_id`, each with its signed id.
+    /// The slots as offered, each with its signed id.
     fn offer(
         &self,
-        client_id: &str,
+        offered: &Offered<'_>,
         request: &SlotSearchRequest,
         query: &Query,
         snapshot: &super::Snapshot,
         slots: &[Slot],
-        now: DateTime<Utc>,
     ) -> Vec<SlotView> {
         // The place as booked: with the coordinates the search used (the postal code
         // centroid when the request had none), so the booking re-check and later travel
@@ -260,7 +282,7 @@ impl Service {
             place.geo.get_or_insert(t.point);
             Some(place)
         });
-        let expires = now + self.slot_ttl;
+        let expires = offered.now + self.slot_ttl;
         let mode = Mode::of(request.expertise_type);
         slots
             .iter()
@@ -274,7 +296,8 @@ impl Service {
                     expertise_type: request.expertise_type,
                     place: offered_place.clone(),
                     expires_ms: expires.timestamp_millis(),
-                    client_id: client_id.to_owned(),
+                    client_id: offered.client_id.to_owned(),
+                    search_id: Some(offered.search_id.to_owned()),
                 };
                 SlotView {
                     slot_id: self.offers.sign(&offer),

@@ -50,6 +50,8 @@ pub struct Appointment {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// The slot search its slot came from, when booked from one (a reschedule keeps it).
+    pub search_id: Option<String>,
 }
 
 /// A CONFIRMED appointment as the calendar of an expert sees it.

@@ -25,8 +25,8 @@ macro_rules! migrations {
     };
 }
 
-pub(super) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_init", 2 "0002_appointments", 3 "0003_calendar_feeds", 4 "0004_documents", 5 "0005_calendar_end_index", 6 "0006_settlements", 7 "0007_imports");
-pub(super) const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_init", 2 "0002_appointments", 3 "0003_calendar_feeds", 4 "0004_documents", 5 "0005_calendar_end_index", 6 "0006_settlements", 7 "0007_imports");
+pub(super) const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_init", 2 "0002_appointments", 3 "0003_calendar_feeds", 4 "0004_documents", 5 "0005_calendar_end_index", 6 "0006_settlements", 7 "0007_imports", 8 "0008_search_log");
+pub(super) const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_init", 2 "0002_appointments", 3 "0003_calendar_feeds", 4 "0004_documents", 5 "0005_calendar_end_index", 6 "0006_settlements", 7 "0007_imports", 8 "0008_search_log");
 
 /// Applies, in one transaction under the engine's write lock, every migration of `backend`
 /// not yet recorded in the database.

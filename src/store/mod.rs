@@ -9,6 +9,7 @@ mod documents;
 mod imports;
 mod migrate;
 pub mod postgres;
+mod search_log;
 mod settlements;
 mod sql;
 pub mod sqlite;
@@ -36,6 +37,9 @@ pub use imports::{
     ApplyError, AppointmentChanges, ChangeItem, ChangedAppointment, FirmEvent, FirmEvents, Import,
     ImportCounts, ImportKind, ImportSource, ImportStatus, ImportStep, ImportWrites, Imports,
     NewImport, RowError,
+};
+pub use search_log::{
+    DemandCell, FirmSearch, FirmShare, LoggedSearch, Period, SearchCursor, SearchLog,
 };
 pub use settlements::{
     SettleError, SettlementDocument, Settlements, StoredSettlement, Upload, UploadStatus,
@@ -229,12 +233,21 @@ pub struct Page<T> {
 
 /// Everything Créneau stores.
 pub trait Store:
-    Catalog + Bookings + Changes + Documents + FirmEvents + Imports + Settlements + Webhooks
+    Catalog + Bookings + Changes + Documents + FirmEvents + Imports + SearchLog + Settlements + Webhooks
 {
 }
 
-impl<T: Catalog + Bookings + Changes + Documents + FirmEvents + Imports + Settlements + Webhooks>
-    Store for T
+impl<
+    T: Catalog
+        + Bookings
+        + Changes
+        + Documents
+        + FirmEvents
+        + Imports
+        + SearchLog
+        + Settlements
+        + Webhooks,
+> Store for T
 {
 }
 

@@ -67,6 +67,24 @@ fn walk(pointer: &str, before: &Value, after: &Value, out: &mut Vec<Change>) {
     }
 }
 
+/// `appointment.booked` for the firm: its details, and the whole appointment as the one
+/// change (from nothing).
+pub fn booked_event(a: &Appointment) -> (Value, Vec<Change>) {
+    let data = json!({
+        "claimsIaRef": a.claims_ia_ref,
+        "expertId": a.expert_id,
+        "start": a.start,
+        "end": a.end,
+        "version": a.version,
+    });
+    let changes = vec![Change {
+        pointer: String::new(),
+        before: Value::Null,
+        after: appointment_json(a),
+    }];
+    (data, changes)
+}
+
 /// What of an appointment the firm follows, named as in the appointment view.
 pub fn appointment_json(a: &Appointment) -> Value {
     json!({

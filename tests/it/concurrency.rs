@@ -34,6 +34,7 @@ pub async fn offer(
         place: None,
         expires_ms: (Utc::now() + Duration::minutes(15)).timestamp_millis(),
         client_id: creneau::auth::api_key_client_id(key).unwrap().to_owned(),
+        search_id: None,
     };
     SlotSigner::new(secret.as_bytes()).sign(&offer)
 }

@@ -92,14 +92,17 @@ async fn what_claims_ia_does_is_in_the_firm_feed_in_order_and_what_the_firm_does
     assert_eq!(
         kinds,
         vec![
+            "appointment.booked",
             "appointment.updated",
             "dossier.updated",
             "attachment.stored",
             "appointment.rescheduled",
             "appointment.cancelled",
+            "appointment.booked",
         ]
     );
-    assert!(events.iter().all(|(_, a)| a == id));
+    assert!(events[..6].iter().all(|(_, a)| a == id));
+    assert_eq!(events[6].1, second_id);
     let (_, other) = app.firm("Autre").await;
     assert!(feed(&app, &other).await.is_empty());
 }
@@ -113,6 +116,8 @@ async fn a_firm_event_committed_late_is_never_skipped() {
     let (firm_id, token) = app.firm("Cabinet").await;
     let key = app.api_key().await;
     let ids = crate::events::book_many(&app, &token, &key, 1, 2).await;
+    let booked = feed(&app, &token).await.len();
+    assert_eq!(booked, 2, "each booking is an event of the firm");
     let url = if app.db.url.starts_with("sqlite:") {
         format!("{}?mode=rw", app.db.url)
     } else {
@@ -145,15 +150,17 @@ async fn a_firm_event_committed_late_is_never_skipped() {
             .status()
     });
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert!(
-        feed(&app, &token).await.is_empty(),
-        "nothing before the earlier event commits"
+    assert_eq!(
+        feed(&app, &token).await.len(),
+        booked,
+        "nothing new before the earlier event commits"
     );
     slow.execute("COMMIT").await.unwrap();
     assert_eq!(cancel.await.unwrap(), 200);
     let order: Vec<Value> = feed(&app, &token)
         .await
         .into_iter()
+        .skip(booked)
         .map(|(_, a)| a)
         .collect();
     assert_eq!(order, vec![json!(ids[0]), json!(ids[1])]);
@@ -216,6 +223,13 @@ async fn changes_since_validation_are_pointers_and_validation_honours_if_match()
         )
         .await;
     let id = booked["appointmentId"].as_str().unwrap();
+    // A new booking is a change.
+    let (_, list) = app.call("GET", "/admin/v1/changes", &token, None).await;
+    assert_eq!(
+        list["items"][0]["changes"],
+        json!(["appointment"]),
+        "{list}"
+    );
     let contact = json!({ "contact": { "name": "Mme Dupont", "phone": "+33 6 12 34 56 78" } });
     assert_eq!(patch(&app, &key, id, contact).await, 200);
     let mut dossier = crate::documents::dossier(&[]);

@@ -207,7 +207,11 @@ async fn a_redirect_inside_is_never_followed() {
         .unwrap();
     assert_eq!(patched.status(), 200);
     let sender = app.jobs.firm_webhook_sender(app.store.clone());
-    assert_eq!(sender.drain().await.unwrap(), 1);
+    assert_eq!(
+        sender.drain().await.unwrap(),
+        2,
+        "the booking and the change"
+    );
     assert_eq!(
         victim_hits.load(Ordering::SeqCst),
         0,

@@ -88,7 +88,7 @@ pub struct TestApp {
     pub jobs: Arc<creneau::jobs::Jobs>,
     /// The server's clock.
     pub clock: Clock,
-    /// The use cases behind the server (to drain its import queue).
+    /// Its use cases (to drain its import queue or flush its search log).
     pub service: Arc<creneau::service::Service>,
     /// The document directory this app owns (deleted with it).
     blobs: Option<tempfile::TempDir>,
@@ -151,8 +151,8 @@ impl TestApp {
             store,
             db,
             jobs,
-            clock,
             service,
+            clock,
             blobs,
             shutdown: Some(tx),
         }

@@ -25,6 +25,7 @@ mod scanned_uploads;
 mod scanner_down;
 #[cfg(clamd_tests)]
 mod scanning;
+mod search_log;
 mod settlements;
 mod store_contract;
 mod tenancy;

@@ -12,6 +12,7 @@ mod events;
 mod experts;
 mod firm;
 mod imports;
+mod searches;
 mod settlements;
 mod token;
 mod uploads;
@@ -38,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(changes::router())
         .merge(webhook::router())
+        .merge(searches::router())
 }
 
 /// The public, token-authenticated calendar feed route.

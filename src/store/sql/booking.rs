@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::batch::{FreshKey, Job, Verdict};
+use super::firm_events::record_for_appointment;
 use super::rows::{APPOINTMENT_COLUMNS, SCHEDULE_MARGIN_DAYS};
 use super::spans::{self, Span};
 use super::{SqlStore, expert_from_row, idempotency, on_constraint, to_json};
@@ -135,6 +136,9 @@ async fn book_alone(
     if let Some(BookKey::Claimed(record)) = key {
         idempotency::finish_key(&mut tx, record).await?;
     }
+    let (data, changes) = crate::wire::diff::booked_event(a);
+    let kind = "appointment.booked";
+    record_for_appointment(store, &mut tx, &a.id, kind, &data, &changes).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -251,7 +255,7 @@ impl SqlStore {
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO appointments ({APPOINTMENT_COLUMNS}, lat, lon)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                     CAST($19 AS DOUBLE PRECISION), CAST($20 AS DOUBLE PRECISION))"
+                     $19, CAST($20 AS DOUBLE PRECISION), CAST($21 AS DOUBLE PRECISION))"
         )))
         .bind(&a.id)
         .bind(&a.firm_id)
@@ -271,6 +275,7 @@ impl SqlStore {
         .bind(a.cancellation.as_ref().map(to_json).transpose()?)
         .bind(a.created_at.timestamp_millis())
         .bind(a.updated_at.timestamp_millis())
+        .bind(a.search_id.clone())
         // As text: sqlx's Any driver binds a NULL f64 as FLOAT4 on PostgreSQL, which then
         // breaks the cached statement for the next non-NULL f64 on that connection.
         .bind(geo.map(|g| g.lat().to_string()))

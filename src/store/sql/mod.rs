@@ -19,6 +19,7 @@ mod idempotency;
 mod imports;
 mod lifecycle;
 mod rows;
+mod search_log;
 mod settlements;
 mod spans;
 mod webhooks;

@@ -10,7 +10,7 @@ use crate::store::{Appointment, Busy, StoreError, StoreResult};
 
 pub(super) const APPOINTMENT_COLUMNS: &str = "id, firm_id, expert_id, client_id, status, version, start_at, \
     end_at, mode, expertise_type, place, claims_ia_ref, claim_ref, contact, comment, \
-    cancellation, created_at, updated_at";
+    cancellation, created_at, updated_at, search_id";
 
 /// Calendars are read this far around a booking: travel, daily maximum and weekly load
 /// look at the surrounding days.
@@ -51,6 +51,7 @@ pub(super) fn appointment_from_row(row: &AnyRow) -> StoreResult<Appointment> {
         cancellation: opt_json(row.try_get::<Option<String>, _>("cancellation")?.as_deref())?,
         created_at: from_ms(row.try_get("created_at")?)?,
         updated_at: from_ms(row.try_get("updated_at")?)?,
+        search_id: row.try_get("search_id")?,
     })
 }
 

@@ -34,6 +34,7 @@ pub(super) fn appointment(
         cancellation: None,
         created_at: now,
         updated_at: now,
+        search_id: None,
     }
 }
 

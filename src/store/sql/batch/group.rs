@@ -263,7 +263,7 @@ impl Writer {
                             value ->> 'claims_ia_ref', value ->> 'claim_ref',
                             value ->> 'contact', value ->> 'comment', value ->> 'cancellation',
                             CAST(value ->> 'created_at' AS BIGINT),
-                            CAST(value ->> 'updated_at' AS BIGINT),
+                            CAST(value ->> 'updated_at' AS BIGINT), value ->> 'search_id',
                             CAST(value ->> 'lat' AS DOUBLE PRECISION),
                             CAST(value ->> 'lon' AS DOUBLE PRECISION)
                      FROM {} WHERE true",
@@ -271,6 +271,7 @@ impl Writer {
                 ),
                 args: vec![Arg::Text(to_json(&rows)?)],
             });
+            statements.extend(self.booked_events(jobs, accepted)?);
         }
         let refusals: Vec<KeyRow<'_>> = refused
             .iter()
@@ -288,6 +289,55 @@ impl Writer {
                 ],
             });
         }
+        Ok(statements)
+    }
+
+    /// `appointment.booked` in the feed of each accepted appointment's firm, with its
+    /// outbox rows, in commit order (the events' lock first, on PostgreSQL).
+    fn booked_events(&self, jobs: &[Job], accepted: &[usize]) -> StoreResult<Vec<Statement>> {
+        let events = accepted
+            .iter()
+            .map(|&i| {
+                let a = &jobs[i].appointment;
+                let (data, changes) = crate::wire::diff::booked_event(a);
+                Ok(serde_json::json!({
+                    "firm_id": a.firm_id,
+                    "appointment_id": a.id,
+                    "data": data.to_string(),
+                    "changes": to_json(&changes)?,
+                }))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let events = to_json(&events)?;
+        let now = self.clock.now_ms();
+        let elements = spans::elements(self.backend, "$1");
+        let mut statements = Vec::new();
+        if let Some(lock) = self.backend.dialect().event_order_lock {
+            statements.push(Statement {
+                sql: lock.to_owned(),
+                args: Vec::new(),
+            });
+        }
+        statements.push(Statement {
+            sql: format!(
+                "INSERT INTO firm_events (firm_id, type, appointment_id, data, changes, occurred_at)
+                 SELECT value ->> 'firm_id', 'appointment.booked', value ->> 'appointment_id',
+                        value ->> 'data', value ->> 'changes', $2
+                 FROM {elements} WHERE true"
+            ),
+            args: vec![Arg::Text(events.clone()), Arg::Int(now)],
+        });
+        statements.push(Statement {
+            sql: format!(
+                "INSERT INTO firm_webhook_deliveries (firm_event_id, firm_id, status, attempts,
+                    next_attempt_at, created_at)
+                 SELECT e.id, e.firm_id, 'PENDING', 0, $2, $2
+                 FROM firm_events e JOIN firm_webhooks w ON w.firm_id = e.firm_id
+                 WHERE e.type = 'appointment.booked'
+                   AND e.appointment_id IN (SELECT value ->> 'appointment_id' FROM {elements})"
+            ),
+            args: vec![Arg::Text(events), Arg::Int(now)],
+        });
         Ok(statements)
     }
 

@@ -262,6 +262,7 @@ mod tests {
             cancellation: None,
             created_at: at,
             updated_at: at,
+            search_id: None,
         };
         let job = Job {
             appointment,

@@ -76,6 +76,7 @@ pub(super) struct AppointmentRow<'a> {
     cancellation: Option<String>,
     created_at: i64,
     updated_at: i64,
+    search_id: Option<&'a str>,
     lat: Option<f64>,
     lon: Option<f64>,
 }
@@ -102,6 +103,7 @@ impl<'a> AppointmentRow<'a> {
             cancellation: a.cancellation.as_ref().map(to_json).transpose()?,
             created_at: a.created_at.timestamp_millis(),
             updated_at: a.updated_at.timestamp_millis(),
+            search_id: a.search_id.as_deref(),
             lat: geo.map(|g| g.lat()),
             lon: geo.map(|g| g.lon()),
         })
