@@ -113,3 +113,15 @@ pub struct SettlementList {
     /// Oldest first.
     pub items: Vec<SettlementView>,
 }
+
+impl SettlementList {
+    /// The views of `settlements`, their document links under `api`.
+    pub fn new(settlements: Vec<StoredSettlement>, api: &str) -> Self {
+        Self {
+            items: settlements
+                .into_iter()
+                .map(|s| SettlementView::new(s, api))
+                .collect(),
+        }
+    }
+}

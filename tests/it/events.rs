@@ -182,16 +182,10 @@ async fn a_reader_paging_during_concurrent_writes_sees_every_event_once_in_order
     assert_eq!(appointments, ids.iter().map(String::as_str).collect());
 }
 
-/// Another writer holds an event uncommitted (as a slow transaction would); an event written
-/// meanwhile must not become visible before it, or a reader would page past it for ever.
-#[tokio::test]
-async fn an_event_committed_late_is_never_skipped() {
+/// A transaction of another writer, open and holding what recording an event takes (the
+/// write lock on SQLite, the events' advisory lock on PostgreSQL).
+pub async fn writer_held_open(app: &TestApp) -> sqlx::AnyConnection {
     use sqlx::{Connection, Executor};
-    let app = TestApp::spawn().await;
-    let (_, token) = app.firm("Cabinet").await;
-    let key = app.api_key().await;
-    let ids = book_many(&app, &token, &key, 1, 2).await;
-
     let url = if app.db.url.starts_with("sqlite:") {
         format!("{}?mode=rw", app.db.url)
     } else {
@@ -206,6 +200,20 @@ async fn an_event_committed_late_is_never_skipped() {
             .await
             .unwrap();
     }
+    slow
+}
+
+/// Another writer holds an event uncommitted (as a slow transaction would); an event written
+/// meanwhile must not become visible before it, or a reader would page past it for ever.
+#[tokio::test]
+async fn an_event_committed_late_is_never_skipped() {
+    use sqlx::Executor;
+    let app = TestApp::spawn().await;
+    let (_, token) = app.firm("Cabinet").await;
+    let key = app.api_key().await;
+    let ids = book_many(&app, &token, &key, 1, 2).await;
+
+    let mut slow = writer_held_open(&app).await;
     let insert = format!(
         "INSERT INTO events (type, appointment_id, data, occurred_at) VALUES ('appointment.completed', '{}', '{{}}', 0)",
         ids[0]

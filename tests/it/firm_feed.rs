@@ -41,16 +41,8 @@ async fn what_claims_ia_does_is_in_the_firm_feed_in_order_and_what_the_firm_does
     assert_eq!(status, 201, "{first}");
     let id = first["appointmentId"].as_str().unwrap();
     let path = format!("/v1/appointments/{id}");
-    let patched = app
-        .http
-        .patch(app.url(&path))
-        .bearer_auth(&key)
-        .header("content-type", "application/merge-patch+json")
-        .body(json!({ "comment": "digicode 1234" }).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patched.status(), 200);
+    let comment = json!({ "comment": "digicode 1234" });
+    assert_eq!(patch(&app, &key, id, comment).await, 200);
     let (status, _) = crate::documents::put(&app, &key, id, crate::documents::dossier(&[])).await;
     assert_eq!(status, 201, "the first dossier is created");
     let (status, _) =
@@ -111,27 +103,14 @@ async fn what_claims_ia_does_is_in_the_firm_feed_in_order_and_what_the_firm_does
 /// visible before it, or a firm paging by cursor would skip it for ever.
 #[tokio::test]
 async fn a_firm_event_committed_late_is_never_skipped() {
-    use sqlx::{Connection, Executor};
+    use sqlx::Executor;
     let app = TestApp::spawn().await;
     let (firm_id, token) = app.firm("Cabinet").await;
     let key = app.api_key().await;
     let ids = crate::events::book_many(&app, &token, &key, 1, 2).await;
     let booked = feed(&app, &token).await.len();
     assert_eq!(booked, 2, "each booking is an event of the firm");
-    let url = if app.db.url.starts_with("sqlite:") {
-        format!("{}?mode=rw", app.db.url)
-    } else {
-        app.db.url.clone()
-    };
-    let mut slow = sqlx::AnyConnection::connect(&url).await.unwrap();
-    if url.starts_with("sqlite:") {
-        slow.execute("BEGIN IMMEDIATE").await.unwrap();
-    } else {
-        slow.execute("BEGIN").await.unwrap();
-        slow.execute("SELECT pg_advisory_xact_lock(727275)")
-            .await
-            .unwrap();
-    }
+    let mut slow = crate::events::writer_held_open(&app).await;
     let insert = format!(
         "INSERT INTO firm_events (firm_id, type, appointment_id, data, occurred_at) \
          VALUES ('{firm_id}', 'appointment.updated', '{}', '{{}}', 0)",

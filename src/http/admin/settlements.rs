@@ -74,12 +74,7 @@ async fn list_settlements(
         .service
         .settlements(Owner::Firm(&admin.firm_id), &id)
         .await?;
-    Ok(Json(SettlementList {
-        items: settlements
-            .into_iter()
-            .map(|s| SettlementView::new(s, "/admin/v1"))
-            .collect(),
-    }))
+    Ok(Json(SettlementList::new(settlements, "/admin/v1")))
 }
 
 /// One settlement of one of the firm's appointments.

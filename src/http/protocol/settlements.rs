@@ -26,12 +26,7 @@ pub async fn list_settlements(
         .service
         .settlements(Owner::Client(&client.id), &id)
         .await?;
-    Ok(Json(SettlementList {
-        items: settlements
-            .into_iter()
-            .map(|s| SettlementView::new(s, "/v1"))
-            .collect(),
-    }))
+    Ok(Json(SettlementList::new(settlements, "/v1")))
 }
 
 /// One settlement of one of the client's appointments.
