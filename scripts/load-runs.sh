@@ -35,6 +35,9 @@
 # Searches alone also run with FEW_CLIENTS clients: past the few needed to keep both cores
 # busy, more clients only queue (latency grows, throughput does not).
 #
+# ONLY_BOOKINGS=1 runs pgbench and (e) alone, with BIN (default target/release/creneau,
+# built first otherwise): the way to compare two builds' bookings.
+#
 # Settings (environment): DURATION=30 CLIENTS=32 FEW_CLIENTS=8 EXPERTS=1000 ROUNDS=3
 #   CRASH_DURATION=max(DURATION, 30) BASE_PORT=18080
 #   PG_URL=postgres://postgres@127.0.0.1:5432 (server URL, no database) OUT=target/load-runs
@@ -51,7 +54,7 @@ EXPERTS="${EXPERTS:-1000}"
 BASE_PORT="${BASE_PORT:-18080}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
 OUT="${OUT:-target/load-runs}"
-BIN=target/release/creneau
+BIN="${BIN:-target/release/creneau}"
 STAMP="$(date +%Y%m%d%H%M%S)"
 LOAD_TIMEOUT=$((CRASH_DURATION + 180)) # CRASH_DURATION >= DURATION
 
@@ -138,6 +141,7 @@ load() {
     fi
 }
 
+if [ -z "${ONLY_BOOKINGS:-}" ]; then
 step "release build"
 cargo build --release --quiet
 
@@ -201,6 +205,8 @@ echo "instance on port $VICTIM killed -9 and restarted $KILLS times"
 grep -q "invariants: PASSED" "$OUT/d-crash.txt" || FAILED+=(d-crash)
 for port in "${PORTS[@]}"; do stop "$port"; done
 
+fi
+
 step "pgbench: single-row INSERT rate on the same PostgreSQL"
 PGBENCH_DB="$(fresh_pg pgbench)"
 psql "$PGBENCH_DB" -qc "CREATE TABLE t (id bigint)"
@@ -237,7 +243,7 @@ grep -h "tps" "$OUT/pgbench.txt" || true
 echo "(e) bookings against pgbench, paired rounds:"
 cat "$OUT/ratios.txt"
 for run in b-postgres-book c-postgres-x3-book; do
-    echo "$run: $(grep -h '^book ' "$OUT/$run.txt" || true)"
+    [ -f "$OUT/$run.txt" ] && echo "$run: $(grep -h '^book ' "$OUT/$run.txt" || true)"
 done
 if ((${#FAILED[@]})); then
     echo "FAILED runs: ${FAILED[*]}" >&2
