@@ -33,6 +33,19 @@ CREATE TABLE imports (
 CREATE INDEX imports_by_firm ON imports (firm_id, id);
 CREATE INDEX imports_queue ON imports (next_attempt_at) WHERE finished_at IS NULL;
 
+-- Firm events as their transactions write them, in any order; a sequencer moves them,
+-- under one lock and in batches, into firm_events, whose ids are then committed in order.
+CREATE TABLE firm_event_queue (
+    id             BIGSERIAL PRIMARY KEY,
+    firm_id        TEXT NOT NULL,
+    type           TEXT NOT NULL,
+    appointment_id TEXT,
+    import_id      TEXT,
+    data           TEXT NOT NULL,
+    changes        TEXT NOT NULL DEFAULT '[]',
+    occurred_at    BIGINT NOT NULL
+);
+
 -- The firm's own event feed (`GET /admin/v1/events`): what it did not do itself.
 CREATE TABLE firm_events (
     id             BIGSERIAL PRIMARY KEY,

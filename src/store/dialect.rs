@@ -19,6 +19,9 @@ pub(crate) struct Dialect {
     pub skip_locked: &'static str,
     /// Run first in a transaction that records events, so that they commit in id order.
     pub event_order_lock: Option<&'static str>,
+    /// Taken by the sequencer of the firms' feed, so that its batches commit one at a time
+    /// (SQLite has one writer already).
+    pub firm_feed_lock: Option<&'static str>,
     /// Run first in a transaction that may be lost in a crash without harm (an idempotency
     /// claim: the request is retried).
     pub relaxed_commit: Option<&'static str>,

@@ -17,6 +17,7 @@ pub(crate) const DIALECT: Dialect = Dialect {
     skip_locked: "FOR UPDATE SKIP LOCKED",
     // One fixed key: every transaction recording events queues on it until commit.
     event_order_lock: Some("SELECT pg_advisory_xact_lock(727275)"),
+    firm_feed_lock: Some("SELECT pg_advisory_xact_lock(727276)"),
     relaxed_commit: Some("SET LOCAL synchronous_commit TO OFF"),
     migration_lock: Some("SELECT pg_advisory_xact_lock(727274)"),
     // `= ANY` keeps the primary key's index whatever the planner guesses of the array's

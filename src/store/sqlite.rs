@@ -22,6 +22,7 @@ pub(crate) const DIALECT: Dialect = Dialect {
     for_update: "",
     skip_locked: "",
     event_order_lock: None,
+    firm_feed_lock: None,
     relaxed_commit: None,
     migration_lock: None,
     id_in_json: "IN (SELECT value FROM json_each($1))",

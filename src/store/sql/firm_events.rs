@@ -1,6 +1,9 @@
-//! The firms' event feed. Like the Claims IA log (see `events.rs`), ids must become
-//! visible in id order for a reader paging by `id > cursor`: on PostgreSQL a transaction
-//! recording one takes the same transaction-scoped advisory lock first.
+//! The firms' event feed. A reader pages by `id > cursor`, so ids must become visible in
+//! id order. A transaction that causes a firm event writes it to `firm_event_queue`, in any
+//! order and without a lock (bookings write many at once); the sequencer moves what has
+//! committed there into `firm_events`, one batch at a time under its own lock, with the
+//! webhook deliveries of each event. Every read of the feed, of the changes and of the
+//! deliveries runs the sequencer first, and so does the firms' webhook sender.
 
 use sqlx::Row;
 
@@ -31,19 +34,14 @@ pub(super) async fn record_firm_event(
     data: &serde_json::Value,
     changes: &[Change],
 ) -> StoreResult<()> {
-    if let Some(lock) = store.backend.dialect().event_order_lock {
-        sqlx::query(lock).execute(&mut *tx).await?;
-    }
     let (appointment, import) = match subject {
         Subject::Appointment(id) => (Some(id), None),
         Subject::Import(id) => (None, Some(id)),
     };
-    let now = store.now_ms();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO firm_events (firm_id, type, appointment_id, import_id, data, changes,
+    sqlx::query(
+        "INSERT INTO firm_event_queue (firm_id, type, appointment_id, import_id, data, changes,
             occurred_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(firm_id)
     .bind(kind)
@@ -51,21 +49,64 @@ pub(super) async fn record_firm_event(
     .bind(import)
     .bind(data.to_string())
     .bind(to_json(&changes)?)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    // The firm's outbox: the delivery exists if and only if the event does.
-    sqlx::query(
-        "INSERT INTO firm_webhook_deliveries (firm_event_id, firm_id, status, attempts,
-            next_attempt_at, created_at)
-         SELECT $1, firm_id, 'PENDING', 0, $2, $2 FROM firm_webhooks WHERE firm_id = $3",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(firm_id)
+    .bind(store.now_ms())
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// Moves the committed queue into the feed, in queue order, with each event's webhook
+/// deliveries; returns how many events it moved. Rows of transactions still open are not
+/// seen, and wait for a later run: once in the feed, an event is never overtaken.
+pub(super) async fn sequence(store: &SqlStore) -> StoreResult<u64> {
+    // Most runs find nothing: a plain read spares them a write transaction.
+    let waiting: Option<i64> = sqlx::query_scalar("SELECT id FROM firm_event_queue LIMIT 1")
+        .fetch_optional(&store.pool)
+        .await?;
+    if waiting.is_none() {
+        return Ok(0);
+    }
+    let mut tx = store.begin_write().await?;
+    if let Some(lock) = store.backend.dialect().firm_feed_lock {
+        sqlx::query(lock).execute(&mut *tx).await?;
+    }
+    let last_queued: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM firm_event_queue")
+        .fetch_one(&mut *tx)
+        .await?;
+    let Some(last_queued) = last_queued else {
+        return Ok(0);
+    };
+    let last_event: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM firm_events")
+        .fetch_one(&mut *tx)
+        .await?;
+    let moved = sqlx::query(
+        "INSERT INTO firm_events (firm_id, type, appointment_id, import_id, data, changes,
+            occurred_at)
+         SELECT firm_id, type, appointment_id, import_id, data, changes, occurred_at
+         FROM firm_event_queue WHERE id <= $1 ORDER BY id",
+    )
+    .bind(last_queued)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    // The firms' outbox: a delivery for each new event of a firm with an endpoint.
+    sqlx::query(
+        "INSERT INTO firm_webhook_deliveries (firm_event_id, firm_id, status, attempts,
+            next_attempt_at, created_at)
+         SELECT e.id, e.firm_id, 'PENDING', 0, $2, $2
+         FROM firm_events e JOIN firm_webhooks w ON w.firm_id = e.firm_id
+         WHERE e.id > $1 ORDER BY e.id",
+    )
+    .bind(last_event)
+    .bind(store.now_ms())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM firm_event_queue WHERE id <= $1")
+        .bind(last_queued)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(moved)
 }
 
 /// Appends an event about an appointment to its firm's feed, in the caller's transaction.
@@ -152,6 +193,7 @@ impl FirmEvents for SqlStore {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<FirmEvent>> {
+        sequence(self).await?;
         let rows = sqlx::query(
             "SELECT id, type, appointment_id, import_id, data, occurred_at FROM firm_events
              WHERE firm_id = $1 AND id > $2 ORDER BY id LIMIT $3",
@@ -170,6 +212,7 @@ impl FirmEvents for SqlStore {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<ChangedAppointment>> {
+        sequence(self).await?;
         let groups = sqlx::query(
             "SELECT e.appointment_id, MIN(e.id) AS first_id, MAX(e.occurred_at) AS last_at,
                 MAX(v.validated_at) AS validated_at
@@ -230,6 +273,7 @@ impl FirmEvents for SqlStore {
         firm_id: &str,
         appointment_id: &str,
     ) -> StoreResult<AppointmentChanges> {
+        sequence(self).await?;
         let mut conn = self.pool.acquire().await?;
         load(&mut conn, Owner::Firm(firm_id), appointment_id).await?;
         let validated = validated_through(&mut conn, appointment_id).await?;
@@ -264,6 +308,7 @@ impl FirmEvents for SqlStore {
         appointment_id: &str,
         expected: Option<i64>,
     ) -> StoreResult<()> {
+        sequence(self).await?;
         let mut tx = self.begin_write().await?;
         load(&mut tx, Owner::Firm(firm_id), appointment_id).await?;
         let validated = validated_through(&mut tx, appointment_id).await?;

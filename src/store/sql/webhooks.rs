@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::events::event_from_row;
-use super::firm_events::firm_event;
+use super::firm_events::{firm_event, sequence};
 use super::{SqlStore, claim_due, expect_one, from_ms, on_constraint};
 use crate::store::{
     Delivery, DeliveryRecord, DeliverySettlement, FirmWebhook, Outbox, Payload, StoreResult,
@@ -102,6 +102,7 @@ impl Webhooks for SqlStore {
     }
 
     async fn firm_deliveries(&self, firm_id: &str, limit: u32) -> StoreResult<Vec<DeliveryRecord>> {
+        sequence(self).await?;
         let rows = sqlx::query(
             "SELECT firm_event_id, status, attempts, attempted_at, last_status, last_error,
                 next_attempt_at
@@ -140,6 +141,9 @@ impl Webhooks for SqlStore {
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<Delivery>> {
         let (table, event_column, owner_column) = tables(outbox);
+        if outbox == Outbox::Firms {
+            sequence(self).await?;
+        }
         let mut tx = self.begin_write().await?;
         let claimed = claim_due(
             self,

@@ -292,8 +292,8 @@ impl Writer {
         Ok(statements)
     }
 
-    /// `appointment.booked` in the feed of each accepted appointment's firm, with its
-    /// outbox rows, in commit order (the events' lock first, on PostgreSQL).
+    /// `appointment.booked` for the feed of each accepted appointment's firm (queued: the
+    /// sequencer orders it, so the group takes no lock for it).
     fn booked_events(&self, jobs: &[Job], accepted: &[usize]) -> StoreResult<Vec<Statement>> {
         let events = accepted
             .iter()
@@ -308,36 +308,17 @@ impl Writer {
                 }))
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let events = to_json(&events)?;
-        let now = self.clock.now_ms();
         let elements = spans::elements(self.backend, "$1");
-        let mut statements = Vec::new();
-        if let Some(lock) = self.backend.dialect().event_order_lock {
-            statements.push(Statement {
-                sql: lock.to_owned(),
-                args: Vec::new(),
-            });
-        }
-        statements.push(Statement {
+        let statements = vec![Statement {
             sql: format!(
-                "INSERT INTO firm_events (firm_id, type, appointment_id, data, changes, occurred_at)
+                "INSERT INTO firm_event_queue (firm_id, type, appointment_id, data, changes,
+                    occurred_at)
                  SELECT value ->> 'firm_id', 'appointment.booked', value ->> 'appointment_id',
                         value ->> 'data', value ->> 'changes', $2
                  FROM {elements} WHERE true"
             ),
-            args: vec![Arg::Text(events.clone()), Arg::Int(now)],
-        });
-        statements.push(Statement {
-            sql: format!(
-                "INSERT INTO firm_webhook_deliveries (firm_event_id, firm_id, status, attempts,
-                    next_attempt_at, created_at)
-                 SELECT e.id, e.firm_id, 'PENDING', 0, $2, $2
-                 FROM firm_events e JOIN firm_webhooks w ON w.firm_id = e.firm_id
-                 WHERE e.type = 'appointment.booked'
-                   AND e.appointment_id IN (SELECT value ->> 'appointment_id' FROM {elements})"
-            ),
-            args: vec![Arg::Text(events), Arg::Int(now)],
-        });
+            args: vec![Arg::Text(to_json(&events)?), Arg::Int(self.clock.now_ms())],
+        }];
         Ok(statements)
     }
 
