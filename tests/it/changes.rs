@@ -6,6 +6,11 @@ use crate::helpers::{TestApp, assert_problem, days_ahead, open_expert, search_bo
 
 /// A firm with one open expert, a client key, and one booked VISIO appointment.
 async fn booked(app: &TestApp) -> (String, String, Value, Value) {
+    booked_as(app, "CIA-1").await
+}
+
+/// [`booked`], for the claim `reference`: (firm token, key, search answer, appointment).
+pub async fn booked_as(app: &TestApp, reference: &str) -> (String, String, Value, Value) {
     let (_, token) = app.firm("Cabinet").await;
     app.expert(&token, open_expert("J. Martin")).await;
     let key = app.api_key().await;
@@ -16,7 +21,7 @@ async fn booked(app: &TestApp) -> (String, String, Value, Value) {
         .book(
             &key,
             answer["slots"][0]["slotId"].as_str().unwrap(),
-            "CIA-1",
+            reference,
         )
         .await;
     assert_eq!(status, 201, "{appointment}");

@@ -5,12 +5,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, days_ahead, open_expert, search_body};
 
+/// The firm's events, each as its type and appointment.
 async fn feed(app: &TestApp, token: &str) -> Vec<(String, Value)> {
-    let (status, page) = app.call("GET", "/admin/v1/events", token, None).await;
-    assert_eq!(status, 200, "{page}");
-    page["items"]
-        .as_array()
-        .unwrap()
+    let (items, _) = events_after(app, token, None).await;
+    items
         .iter()
         .map(|e| {
             (
@@ -19,6 +17,22 @@ async fn feed(app: &TestApp, token: &str) -> Vec<(String, Value)> {
             )
         })
         .collect()
+}
+
+/// The firm's events after the cursor `after`, and the next cursor.
+async fn events_after(
+    app: &TestApp,
+    token: &str,
+    after: Option<&str>,
+) -> (Vec<Value>, Option<String>) {
+    let path = after.map_or_else(
+        || "/admin/v1/events".to_owned(),
+        |a| format!("/admin/v1/events?after={a}"),
+    );
+    let (status, page) = app.call("GET", &path, token, None).await;
+    assert_eq!(status, 200, "{page}");
+    let items = page["items"].as_array().unwrap().clone();
+    (items, page["nextCursor"].as_str().map(str::to_owned))
 }
 
 #[tokio::test]
@@ -146,19 +160,11 @@ async fn a_firm_event_committed_late_is_never_skipped() {
 
 /// The appointment ids of the firm's events after `after`, and the next cursor.
 async fn page(app: &TestApp, token: &str, after: Option<&str>) -> (Vec<Value>, Option<String>) {
-    let path = after.map_or_else(
-        || "/admin/v1/events".to_owned(),
-        |a| format!("/admin/v1/events?after={a}"),
-    );
-    let (status, page) = app.call("GET", &path, token, None).await;
-    assert_eq!(status, 200, "{page}");
-    let ids = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["appointmentId"].clone())
-        .collect();
-    (ids, page["nextCursor"].as_str().map(str::to_owned))
+    let (items, next) = events_after(app, token, after).await;
+    (
+        items.iter().map(|e| e["appointmentId"].clone()).collect(),
+        next,
+    )
 }
 
 /// A Claims IA merge patch of an appointment; its status.
@@ -204,19 +210,7 @@ async fn validate(app: &TestApp, token: &str, id: &str, etag: &str) -> u16 {
 #[tokio::test]
 async fn changes_since_validation_are_pointers_and_validation_honours_if_match() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.firm("Cabinet").await;
-    app.expert(&token, open_expert("J. Martin")).await;
-    let key = app.api_key().await;
-    let answer = app
-        .search(&key, search_body("VISIO", days_ahead(3), 3))
-        .await;
-    let (_, booked) = app
-        .book(
-            &key,
-            answer["slots"][0]["slotId"].as_str().unwrap(),
-            "CIA-DOC-1",
-        )
-        .await;
+    let (token, key, _, booked) = crate::changes::booked_as(&app, "CIA-DOC-1").await;
     let id = booked["appointmentId"].as_str().unwrap();
     // A new booking is a change.
     let (_, list) = app.call("GET", "/admin/v1/changes", &token, None).await;
