@@ -13,6 +13,7 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 use super::outcome::{RejectReason, Rejection};
 use super::policy::FetchPolicy;
 use super::sniff::{SNIFF_LEN, sniff};
+use super::text::TextCheck;
 
 /// Boxed error of a chunk source (an upload stream).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -443,48 +444,6 @@ impl fmt::Debug for dyn BlobStore + '_ {
     }
 }
 
-/// Whether a body read in chunks is UTF-8 text: valid UTF-8 (a sequence may straddle two
-/// chunks) with no control character other than tab, line feed and carriage return.
-#[derive(Debug, Default)]
-struct TextCheck {
-    binary: bool,
-    carry: Vec<u8>,
-}
-
-impl TextCheck {
-    fn feed(&mut self, chunk: &[u8]) {
-        if self.binary {
-            return;
-        }
-        let joined;
-        let data = if self.carry.is_empty() {
-            chunk
-        } else {
-            joined = [self.carry.as_slice(), chunk].concat();
-            joined.as_slice()
-        };
-        let (valid, rest) = match std::str::from_utf8(data) {
-            Ok(text) => (text, &[][..]),
-            Err(err) if err.error_len().is_none() => {
-                let (head, tail) = data.split_at(err.valid_up_to());
-                (std::str::from_utf8(head).unwrap_or_default(), tail)
-            }
-            Err(_) => {
-                self.binary = true;
-                return;
-            }
-        };
-        self.binary = valid
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
-        self.carry = rest.to_vec();
-    }
-
-    fn is_text(&self) -> bool {
-        !self.binary && self.carry.is_empty()
-    }
-}
-
 /// Checks and stores a body read from `chunks` — an upload, e.g. an axum multipart `Field`
 /// (a stream of `Result<Bytes, MultipartError>`). Stops reading at the first chunk past the
 /// size cap.
@@ -520,32 +479,4 @@ where
         writer.write_chunk(chunk.as_ref()).await?;
     }
     writer.check().await
-}
-
-#[cfg(test)]
-mod text_tests {
-    use super::TextCheck;
-
-    fn is_text(chunks: &[&[u8]]) -> bool {
-        let mut check = TextCheck::default();
-        for chunk in chunks {
-            check.feed(chunk);
-        }
-        check.is_text()
-    }
-
-    #[test]
-    fn utf8_split_across_chunks_is_text() {
-        let text = "nom;ville\nÉlodie;Besançon\r\n".as_bytes();
-        let cut = text.iter().position(|&b| b == 0xC3).unwrap() + 1;
-        assert!(is_text(&[&text[..cut], &text[cut..]]));
-    }
-
-    #[test]
-    fn invalid_utf8_nul_and_truncated_sequences_are_not_text() {
-        assert!(!is_text(&[b"abc\xFFdef"]));
-        assert!(!is_text(&[b"a\0b"]));
-        assert!(!is_text(&[b"caf\xC3"]));
-        assert!(!is_text(&[b"\x1b[31m"]));
-    }
 }

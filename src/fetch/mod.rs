@@ -57,6 +57,7 @@ mod guard;
 mod outcome;
 mod policy;
 mod sniff;
+mod text;
 
 #[cfg(test)]
 mod tests;

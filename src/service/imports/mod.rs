@@ -4,25 +4,23 @@
 //! `POST /admin/v1/experts/{id}/absences`.
 
 mod read;
+mod rows;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::{Error, Result, Service};
-use crate::domain::Invalid;
-use crate::domain::firm::{NewAbsence, NewAbsenceInput};
 use crate::domain::siret::Siret;
 use crate::fetch::{BlobKey, FetchOutcome};
 use crate::store::{
-    ApplyError, Expert, Import, ImportCounts, ImportKind, ImportSource, ImportStatus, ImportStep,
-    ImportWrites, NewImport, Page, PageRequest, RowError, StoreError,
+    ApplyError, Import, ImportCounts, ImportKind, ImportSource, ImportStatus, ImportStep,
+    NewImport, Page, PageRequest, RowError, StoreError,
 };
-use crate::wire::experts_csv;
-use read::{FileProblem, FileRows, read_csv};
+use read::FileProblem;
+use rows::{read_absences, read_experts};
 
 /// Most data rows in one import.
 pub const MAX_ROWS: usize = 25_000;
@@ -33,7 +31,7 @@ const MAX_ATTEMPTS: i64 = 3;
 /// How long a worker holds an import (longer than the largest file takes).
 const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 
-const ABSENCE_COLUMNS: [&str; 4] = ["externalRef", "start", "end", "reason"];
+pub(super) const ABSENCE_COLUMNS: [&str; 4] = ["externalRef", "start", "end", "reason"];
 
 /// Where the file of a new import is.
 #[derive(Debug, Clone)]
@@ -337,109 +335,4 @@ fn failed(reason: String, errors: Vec<RowError>, counts: Option<ImportCounts>) -
         counts,
         errors,
     }
-}
-
-/// Reads an `EXPERTS` file against the firm's experts: what to create, what to replace.
-fn read_experts(
-    file: std::fs::File,
-    experts: &[Expert],
-) -> std::result::Result<(FileRows, ImportWrites), FileProblem> {
-    let by_ref: HashMap<&str, &Expert> = experts
-        .iter()
-        .filter_map(|e| Some((e.profile.external_ref.as_ref()?.as_str(), e)))
-        .collect();
-    let mut writes = ImportWrites::default();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let rows = read_csv(
-        file,
-        &experts_csv::COLUMNS,
-        &["externalRef"],
-        MAX_ROWS,
-        |row, cell| {
-            let profile = experts_csv::parse_row(|column| cell.cell(column))
-                .map_err(|(c, d)| (c.to_owned(), d))?;
-            let Some(reference) = profile.external_ref.as_ref().map(|r| r.as_str().to_owned())
-            else {
-                return Err(("externalRef".into(), "is required".into()));
-            };
-            if let Some(first) = seen.insert(reference.clone(), row) {
-                return Err(("externalRef".into(), format!("already in row {first}")));
-            }
-            match by_ref.get(reference.as_str()) {
-                None => {
-                    writes.counts.created += 1;
-                    writes.create_experts.push(profile);
-                }
-                Some(existing) if existing.profile == profile => writes.counts.unchanged += 1,
-                Some(existing) => {
-                    writes.counts.updated += 1;
-                    writes.update_experts.push((existing.id.clone(), profile));
-                }
-            }
-            Ok(())
-        },
-    )?;
-    Ok((rows, writes))
-}
-
-/// An instant of an absence row: RFC 3339, or `YYYY-MM-DDTHH:MM` in the expert's zone.
-fn instant(text: &str, tz: chrono_tz::Tz) -> std::result::Result<String, String> {
-    if DateTime::parse_from_rfc3339(text).is_ok() {
-        return Ok(text.to_owned());
-    }
-    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .map_err(|_| "must be RFC 3339 or YYYY-MM-DDTHH:MM".to_owned())?;
-    match tz.from_local_datetime(&local) {
-        chrono::LocalResult::Single(t) => Ok(t.to_rfc3339()),
-        _ => Err(format!("{text} does not exist or is ambiguous in {tz}")),
-    }
-}
-
-/// Reads an `ABSENCES` file: each row checked as `POST …/absences` checks a body.
-fn read_absences(
-    file: std::fs::File,
-    experts: &[Expert],
-    now: DateTime<Utc>,
-) -> std::result::Result<(FileRows, ImportWrites), FileProblem> {
-    let by_ref: HashMap<&str, &Expert> = experts
-        .iter()
-        .filter_map(|e| Some((e.profile.external_ref.as_ref()?.as_str(), e)))
-        .collect();
-    let horizon = now + chrono::Duration::days(super::HORIZON_DAYS);
-    let mut writes = ImportWrites::default();
-    let rows = read_csv(
-        file,
-        &ABSENCE_COLUMNS,
-        &["externalRef", "start", "end"],
-        MAX_ROWS,
-        |row, data| {
-            let missing = |column: &str| (column.to_owned(), "is required".to_owned());
-            let cell = |column: &str| data.cell(column);
-            let reference = cell("externalRef").ok_or_else(|| missing("externalRef"))?;
-            let expert = by_ref.get(reference).ok_or_else(|| {
-                (
-                    "externalRef".to_owned(),
-                    "no expert of the firm has it".to_owned(),
-                )
-            })?;
-            let tz = expert.profile.time_zone.tz();
-            let start = instant(cell("start").ok_or_else(|| missing("start"))?, tz)
-                .map_err(|d| ("start".to_owned(), d))?;
-            let end = instant(cell("end").ok_or_else(|| missing("end"))?, tz)
-                .map_err(|d| ("end".to_owned(), d))?;
-            let body = serde_json::json!({ "start": start, "end": end, "reason": cell("reason") });
-            let column = |e: Invalid| (e.pointer.trim_start_matches('/').to_owned(), e.detail);
-            let input: NewAbsenceInput = crate::domain::from_json(body).map_err(column)?;
-            let absence = NewAbsence::try_from(input).map_err(column)?;
-            if absence.end > horizon {
-                return Err((
-                    "end".into(),
-                    format!("at most {} days from now", super::HORIZON_DAYS),
-                ));
-            }
-            writes.absences.push((row, expert.id.clone(), absence));
-            Ok(())
-        },
-    )?;
-    Ok((rows, writes))
 }
