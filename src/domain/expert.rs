@@ -44,9 +44,11 @@ pub struct Base {
 pub struct Zone {
     /// Departments covered (`75`, `2A`, `974`…).
     #[serde(default)]
+    #[schema(max_items = 120)]
     pub departments: Vec<Department>,
     /// Radius around the base, in kilometres.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub radius_km: Option<u32>,
     /// `GeoJSON` `Polygon` or `MultiPolygon`.
     #[serde(default)]
@@ -59,18 +61,21 @@ pub struct Zone {
 pub struct Skills {
     /// Claim types handled (`DDE`, `DE`, `CATNAT`, `VOL`…).
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub claim_types: Vec<ClaimType>,
     /// Expertise types offered.
     #[serde(default)]
     pub expertise_types: Vec<ExpertiseType>,
     /// Insurers accepted (empty: all).
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub insurers: Vec<Insurer>,
     /// Insured types accepted (empty: all).
     #[serde(default)]
     pub insured_types: Vec<InsuredType>,
     /// Dwelling types accepted (empty: all).
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub dwelling_types: Vec<Code>,
     /// Highest stake accepted, in euros.
     #[serde(default)]
@@ -83,15 +88,19 @@ pub struct Skills {
 pub struct Durations {
     /// Video call.
     #[serde(rename = "VISIO", default = "defaults::visio")]
+    #[schema(minimum = 5, maximum = 720)]
     pub visio: u16,
     /// Remote assessment.
     #[serde(rename = "EAD", default = "defaults::ead")]
+    #[schema(minimum = 5, maximum = 720)]
     pub ead: u16,
     /// On-site assessment.
     #[serde(rename = "ESS", default = "defaults::ess")]
+    #[schema(minimum = 5, maximum = 720)]
     pub ess: u16,
     /// On-site assessment with the other parties.
     #[serde(rename = "CONTRADICTOIRE", default = "defaults::contradictoire")]
+    #[schema(minimum = 5, maximum = 720)]
     pub contradictoire: u16,
 }
 
@@ -175,12 +184,15 @@ pub struct ExpertProfile {
     pub durations_minutes: Durations,
     /// Free time kept before and after each appointment.
     #[serde(default)]
+    #[schema(maximum = 240)]
     pub buffer_minutes: u16,
     /// Most appointments in one local day.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub max_appointments_per_day: Option<u16>,
     /// Shortest notice before an appointment, in hours.
     #[serde(default)]
+    #[schema(maximum = 2160)]
     pub min_notice_hours: u16,
     /// Working hours per weekday, local time.
     #[serde(default)]

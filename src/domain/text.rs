@@ -1,7 +1,52 @@
 //! Bounded free-text newtypes: trimmed, non-empty, length-capped, no control characters.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+/// Unicode's white space (`char::is_whitespace`), which trimming takes off the ends, as a
+/// regular-expression class body.
+pub const SPACE: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// Control characters (`char::is_control`), as a class body.
+pub const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+/// Control characters but tabs and line breaks, as a class body.
+const CONTROL_BUT_LINES: &str = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f";
+
+/// The pattern of what [`bounded`] accepts: once trimmed, 1 to `max` characters and no
+/// control characters (but tabs and line breaks when `newlines`), so that the published
+/// schema states the rule the server applies.
+pub fn pattern(max: usize, newlines: bool) -> String {
+    let inner = if newlines { CONTROL_BUT_LINES } else { CONTROL };
+    format!(
+        "^[{SPACE}]*[^{SPACE}{CONTROL}](?:[^{inner}]{{0,{}}}[^{SPACE}{CONTROL}])?[{SPACE}]*$",
+        max - 2
+    )
+}
+
+/// A pattern for a trimmed text of a given shape: `body` (a regular expression of the
+/// trimmed text, without anchors) between optional white space.
+pub fn shaped(body: &str) -> String {
+    format!("^[{SPACE}]*{body}[{SPACE}]*$")
+}
+
+/// A string schema with a pattern and a description.
+pub fn string_schema(pattern: String, description: &str) -> RefOr<Schema> {
+    bounded_string_schema((pattern, None), description)
+}
+
+/// A string schema with a pattern, an optional bound on the length (of the text as sent,
+/// which its trimmed form cannot exceed) and a description.
+fn bounded_string_schema(
+    (pattern, max_length): (String, Option<usize>),
+    description: &str,
+) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .max_length(max_length)
+        .description(Some(description))
+        .into()
+}
 
 /// Why a text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,12 +83,22 @@ fn bounded(raw: &str, max: usize, allow_newlines: bool) -> Result<String, TextEr
 }
 
 macro_rules! text_type {
-    ($(#[$doc:meta])* $name:ident, $max:expr, $newlines:expr, $check:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+    ($(#[doc = $doc:literal])* $name:ident, $max:expr, $newlines:expr, $check:expr) => {
+        text_type!($(#[doc = $doc])* $name, $max, $newlines, $check, (pattern($max, $newlines), None));
+    };
+    ($(#[doc = $doc:literal])* $name:ident, $max:expr, $newlines:expr, $check:expr, $pattern:expr) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        #[schema(value_type = String)]
         pub struct $name(String);
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                bounded_string_schema($pattern, concat!($($doc),*).trim())
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
 
         impl $name {
             /// Maximum length in characters.
@@ -100,10 +155,14 @@ text_type!(
     /// An e-mail address (loosely checked: one `@`, no spaces, at most 254 characters).
     Email, 254, false, |s| {
         let (local, domain) = s.split_once('@').ok_or(TextError::Shape("must be an e-mail address"))?;
-        if local.is_empty() || !domain.contains('.') || domain.contains('@') || s.contains(' ') {
+        if local.is_empty() || !domain.contains('.') || domain.contains('@') || s.contains(char::is_whitespace) {
             return Err(TextError::Shape("must be an e-mail address"));
         }
         Ok(())
+    },
+    {
+        let part = format!("[^@{SPACE}{CONTROL}]");
+        (shaped(&format!("{part}+@{part}*\\.{part}*")), Some(254))
     }
 );
 text_type!(
@@ -115,7 +174,8 @@ text_type!(
             return Err(TextError::Shape("must be a phone number"));
         }
         Ok(())
-    }
+    },
+    (shaped(r"[ +.()-]*(?:[0-9][ +.()-]*){6,20}"), Some(32))
 );
 
 text_type!(
@@ -125,7 +185,13 @@ text_type!(
             return Err(TextError::Shape("must be a file name without path separators"));
         }
         Ok(())
-    }
+    },
+    (
+        shaped(&format!(
+            r"[^/\\{SPACE}{CONTROL}](?:[^/\\{CONTROL}]{{0,253}}[^/\\{SPACE}{CONTROL}])?"
+        )),
+        None
+    )
 );
 text_type!(
     /// A firm's own identifier of an expert, e.g. `XT5678`: 1 to 40 of `A–Z a–z 0–9 . _ -`.
@@ -134,7 +200,8 @@ text_type!(
             return Err(TextError::Shape("must be 1 to 40 of A-Z, a-z, 0-9, '.', '_', '-'"));
         }
         Ok(())
-    }
+    },
+    (shaped("[A-Za-z0-9._-]{1,40}"), None)
 );
 text_type!(
     /// A media type such as `image/jpeg` (parameters are not kept).
@@ -147,6 +214,10 @@ text_type!(
             Some((kind, sub)) if token(kind) && token(sub) => Ok(()),
             _ => Err(TextError::Shape("must be a media type such as image/jpeg")),
         }
+    },
+    {
+        let token = r"[A-Za-z0-9!#$&^_.+-]+";
+        (shaped(&format!("{token}/{token}")), Some(127))
     }
 );
 text_type!(
@@ -156,7 +227,12 @@ text_type!(
             Ok(url) if url.has_host() => Ok(()),
             _ => Err(TextError::Shape("must be an absolute URL")),
         }
-    }
+    },
+    // Stricter than the parser: a scheme, a host name, an optional port and path; that is
+    // what documents' addresses look like.
+    (shaped(&format!(
+        r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z][A-Za-z0-9-]*)*(?::[1-9][0-9]{{0,3}})?(?:[/?#][^{SPACE}{CONTROL}]*)?"
+    )), Some(2048))
 );
 
 #[cfg(test)]
@@ -199,5 +275,59 @@ mod tests {
     fn a_phone_number_with_letters_is_rejected() {
         assert!(Phone::parse("+33 6 12 34 56 78").is_ok());
         assert!(Phone::parse("call me").is_err());
+    }
+
+    mod published_patterns {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn schema_pattern<T: utoipa::PartialSchema>() -> regex::Regex {
+            let schema = serde_json::to_value(T::schema()).unwrap();
+            regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap()
+        }
+
+        /// Texts mixing what the rules tell apart: letters, digits, separators, every kind
+        /// of white space, control characters.
+        fn texts() -> impl Strategy<Value = String> {
+            let pieces = prop::sample::select(vec![
+                "a", "Z", "é", "0", "7", "+", "-", ".", "(", "@", "/", "\\", "_", " ", "\t", "\n",
+                "\r", "\u{0}", "\u{1c}", "\u{7f}", "\u{85}", "\u{a0}", "\u{2003}", "\u{3000}",
+            ]);
+            prop::collection::vec(pieces, 0..12).prop_map(|p| p.concat())
+        }
+
+        macro_rules! agrees {
+            ($test:ident, $type:ty) => {
+                proptest! {
+                    #[test]
+                    fn $test(text in texts()) {
+                        static PATTERN: std::sync::LazyLock<regex::Regex> =
+                            std::sync::LazyLock::new(schema_pattern::<$type>);
+                        let pattern = &*PATTERN;
+                        // The texts are shorter than every maxLength.
+                        prop_assert_eq!(pattern.is_match(&text), <$type>::parse(&text).is_ok(), "{:?}", text);
+                    }
+                }
+            };
+        }
+
+        agrees!(name, Name);
+        agrees!(free_text, FreeText);
+        agrees!(phone, Phone);
+        agrees!(file_name, FileName);
+        agrees!(external_ref, ExternalRef);
+        agrees!(email, Email);
+
+        #[test]
+        fn long_texts_agree_at_the_bound() {
+            let pattern = schema_pattern::<Name>();
+            for text in [
+                "é".repeat(200),
+                "é".repeat(201),
+                format!("  {}  ", "é".repeat(200)),
+            ] {
+                assert_eq!(pattern.is_match(&text), Name::parse(&text).is_ok());
+            }
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! IANA time zones, in which partners' working hours are expressed.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 /// Error of [`TimeZone::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,10 +20,25 @@ pub enum TimeZoneError {
 
 /// An IANA time zone such as `Europe/Paris`, `America/Martinique` or
 /// `Indian/Reunion`, serialized as its name. Defaults to `Europe/Paris`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, pattern = "^[A-Za-z0-9_+/-]{1,64}$", example = "Europe/Paris")]
 pub struct TimeZone(chrono_tz::Tz);
+
+impl utoipa::PartialSchema for TimeZone {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+            .description(Some(
+                "An IANA time zone name such as `Europe/Paris`, `America/Martinique` or \
+                 `Indian/Reunion`.",
+            ))
+            .examples([serde_json::json!("Europe/Paris")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TimeZone {}
 
 impl TimeZone {
     /// Parses an IANA time zone name (case-sensitive, at most 64 characters).

@@ -6,7 +6,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -153,10 +154,26 @@ impl PageQuery {
     }
 }
 
+/// What a cursor looks like: unpadded base64url. Any such text is read as a position: one
+/// the server did not issue reads from the start of the caller's own list, or from
+/// wherever it falls in it.
+pub const CURSOR_PATTERN: &str = "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$";
+
+/// Unpadded base64url that ignores the unused bits of a last partial character.
+const CURSOR_ENGINE: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(true),
+);
+
 fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::InvalidQuery("cursor is not one this server issued".into());
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    String::from_utf8(bytes).map_err(|_| bad())
+    let bytes = CURSOR_ENGINE
+        .decode(cursor)
+        .map_err(|_| ApiError::InvalidQuery("cursor is not one this server issued".into()))?;
+    // PostgreSQL refuses NUL in text.
+    Ok(String::from_utf8_lossy(&bytes).replace('\0', "\u{FFFD}"))
 }
 
 /// Encodes a store position as an opaque cursor.

@@ -136,7 +136,7 @@ fn key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let key = value
         .to_str()
         .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
             ApiError::MalformedBody(
                 "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),

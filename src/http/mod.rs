@@ -12,6 +12,7 @@ mod health;
 mod ics;
 pub mod idempotency;
 mod middleware;
+mod openapi;
 pub mod protocol;
 pub mod state;
 
@@ -84,7 +85,7 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    openapi::finish(&api().into_openapi())
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.
@@ -100,7 +101,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout();
     let (api, document) = api().split_for_parts();
     let document = Arc::new(
-        document
+        openapi::finish(&document)
             .to_pretty_json()
             .expect("the OpenAPI document serializes"),
     );

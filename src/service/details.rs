@@ -31,13 +31,14 @@ impl Service {
     ) -> Result<Appointment> {
         for _ in 0..MERGE_ATTEMPTS {
             let current = self.store.client_appointment(client_id, id).await?;
+            // The patch is checked before the precondition: an invalid one is refused as such.
+            let details = merge_details(&current, patch)?;
             if expected.is_some_and(|v| v != current.version) {
                 return Err(StoreError::Conflict {
                     constraint: Constraint::Version,
                 }
                 .into());
             }
-            let details = merge_details(&current, patch)?;
             let edit = move |a: &mut Appointment| {
                 a.claim_ref.clone_from(&details.claim_ref);
                 a.contact.clone_from(&details.contact);

@@ -304,7 +304,8 @@ async fn the_searches_page_newest_first_and_bad_parameters_are_problems() {
 
     for bad in [
         "/admin/v1/searches?from=yesterday",
-        "/admin/v1/searches?cursor=bm90LWEtY3Vyc29y",
+        "/admin/v1/searches?cursor=not*base64",
+        "/admin/v1/searches?cursor=abcde",
         "/admin/v1/searches?limit=0",
         "/admin/v1/searches?firm=other",
         "/admin/v1/demand?to=2026-13-01T00:00:00Z",
@@ -312,6 +313,18 @@ async fn the_searches_page_newest_first_and_bad_parameters_are_problems() {
         let (status, problem) = app.call("GET", bad, &token, None).await;
         assert_problem(status, &problem, 400, "invalid-query");
     }
+    // A well-formed cursor this server did not issue reads from the start.
+    let (status, foreign) = app
+        .call(
+            "GET",
+            "/admin/v1/searches?cursor=bm90LWEtY3Vyc29y",
+            &token,
+            None,
+        )
+        .await;
+    let (_, first) = app.call("GET", "/admin/v1/searches", &token, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(foreign["items"], first["items"]);
     let from_after_to = format!("/admin/v1/searches?from={}&to={}", at(now), at(now));
     let too_long = format!(
         "/admin/v1/demand?from={}&to={}",

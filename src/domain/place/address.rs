@@ -3,8 +3,11 @@
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::{RefOr, Schema};
 
 use super::super::postal::PostalCode;
+use super::super::text;
 use super::{CountryCode, GeoPoint};
 
 /// Most characters in a line of an address or in a city name.
@@ -31,20 +34,41 @@ pub enum AddressError {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Address {
     /// First line: number and street.
-    #[schema(min_length = 1, max_length = 200, example = "12 rue de la Paix")]
+    #[schema(schema_with = line_schema)]
     line1: String,
     /// Second line: building, floor, locality...
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 200)]
+    #[schema(schema_with = optional_line_schema)]
     line2: Option<String>,
     /// Postal code.
     postal_code: PostalCode,
     /// City.
-    #[schema(min_length = 1, max_length = 200, example = "Paris")]
+    #[schema(schema_with = line_schema)]
     city: String,
     /// Country, `FR` when absent.
     #[serde(default)]
     country: CountryCode,
+}
+
+fn line_schema() -> RefOr<Schema> {
+    text::string_schema(
+        text::pattern(MAX_TEXT, false),
+        "1 to 200 characters once trimmed, no control characters",
+    )
+}
+
+fn optional_line_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(format!(
+            "^[{}]*$|{}",
+            text::SPACE,
+            text::pattern(MAX_TEXT, false)
+        )))
+        .description(Some(
+            "Absent, null, blank, or 1 to 200 characters once trimmed, no control characters",
+        ))
+        .into()
 }
 
 /// Trims `value` and checks its length and characters.

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::auth::FirmAdmin;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiQuery, PageQuery, Paged};
 use crate::http::protocol::if_match;
 use crate::http::state::AppState;
@@ -99,12 +99,12 @@ async fn list_changed(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<ChangedView>>> {
     let request = query.to_request()?;
-    let after = match request.after.as_deref() {
-        None => 0,
-        Some(text) => text
-            .parse()
-            .map_err(|_| ApiError::InvalidQuery("cursor is not one this server issued".into()))?,
-    };
+    // A cursor this server did not issue reads from the start, as the list's cursors do.
+    let after = request
+        .after
+        .as_deref()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(0);
     let mut items = state
         .service
         .changed_appointments(&admin.firm_id, after, request.limit + 1)
@@ -166,7 +166,7 @@ async fn validate(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers);
     state
         .service
         .validate_changes(&admin.firm_id, &id, expected)

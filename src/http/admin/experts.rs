@@ -91,7 +91,9 @@ async fn list_experts(
     request_body = ExpertProfile,
     responses(
         (status = 201, body = ExpertView, headers(("Location" = String))),
-        (status = 401, body = Problem), (status = 422, body = Problem)))]
+        (status = 401, body = Problem),
+        (status = 409, body = Problem, description = "external-ref-taken: another expert of the firm has this `externalRef`"),
+        (status = 422, body = Problem)))]
 async fn create_expert(
     admin: FirmAdmin,
     State(state): State<AppState>,
@@ -129,7 +131,9 @@ async fn get_expert(
     params(("id" = String, Path, description = "Expert id")),
     request_body = ExpertProfile,
     responses((status = 200, body = ExpertView), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "external-ref-taken: another expert of the firm has this `externalRef`"),
+        (status = 422, body = Problem)))]
 async fn replace_expert(
     admin: FirmAdmin,
     State(state): State<AppState>,

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// Must be `client_credentials`.
+    #[schema(pattern = "^client_credentials$")]
     grant_type: String,
     /// Client id from `creneau firm credentials`.
     client_id: String,

@@ -45,7 +45,7 @@ pub struct UploadJson<'a> {
     file_name_with_extension: String,
     /// The file, base64 (RFC 4648, with padding).
     #[serde(borrow)]
-    #[schema(value_type = String, format = Byte)]
+    #[schema(value_type = String, format = Byte, min_length = 4)]
     file: Cow<'a, str>,
 }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::domain::text::{Email, FreeText, Name, Phone, Reference};
 use crate::http::auth::ClaimsIaClient;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiJson;
@@ -80,30 +81,57 @@ pub async fn reschedule(
     rendered(&state, &appointment).await
 }
 
-/// The version named by `If-Match` (`"3"`, `W/"3"`), `None` for absent or `*`.
-pub(crate) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
+/// A JSON merge patch (RFC 7396) of an appointment: the fields to change, `null` removing
+/// one. Only the documented schema; the handler merges the JSON itself.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AppointmentPatch {
+    /// Claim reference.
+    claim_ref: Option<Reference>,
+    /// Comment.
+    comment: Option<FreeText>,
+    /// Changes to the contact (a new contact needs a `name`).
+    contact: Option<ContactPatch>,
+}
+
+/// Changes to an appointment's contact, `null` removing a field.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ContactPatch {
+    /// Name.
+    name: Option<Name>,
+    /// Phone number.
+    phone: Option<Phone>,
+    /// E-mail address.
+    email: Option<Email>,
+}
+
+/// The version named by `If-Match` (`"3"`, `W/"3"`), `None` for absent or `*`. A tag this
+/// server did not issue names no version: the change is refused (412) once the request is
+/// otherwise found valid.
+pub(crate) fn if_match(headers: &HeaderMap) -> Option<i64> {
+    let value = headers.get(header::IF_MATCH)?;
+    let Ok(text) = value.to_str().map(str::trim) else {
+        return Some(NO_VERSION);
     };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::PreconditionFailed)?
-        .trim();
     if text == "*" {
-        return Ok(None);
+        return None;
     }
     let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    tag.parse()
-        .map(Some)
-        .map_err(|_| ApiError::PreconditionFailed)
+    Some(tag.parse().ok().filter(|v| *v >= 0).unwrap_or(NO_VERSION))
 }
+
+/// A version nothing has (versions and change ids are never negative).
+const NO_VERSION: i64 = -1;
 
 /// Changes `contact`, `comment` or `claimRef` (JSON merge patch; `null` removes). Send
 /// `If-Match` with the `ETag` you read to refuse to overwrite someone else's change (412).
 #[utoipa::path(patch, path = "/appointments/{id}", tag = "protocol", security(("apiKey" = [])),
     params(("id" = String, Path, description = "Appointment id"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version read")),
-    request_body(content = Object, content_type = "application/merge-patch+json"),
+    request_body(content = AppointmentPatch, content_type = "application/merge-patch+json"),
     responses((status = 200, body = AppointmentView, headers(("ETag" = String))),
         (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem)))]
@@ -114,10 +142,11 @@ pub async fn patch(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<impl IntoResponse> {
-    let expected = if_match(&headers)?;
+    // The body is checked before the precondition: a malformed request is refused as such.
     let Value::Object(patch) = body else {
         return Err(ApiError::invalid("", "a merge patch must be a JSON object"));
     };
+    let expected = if_match(&headers);
     let appointment = state
         .service
         .patch_details(&client.id, &id, expected, &patch)

@@ -143,7 +143,7 @@ pub async fn put_dossier(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<impl IntoResponse> {
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers);
     let dossier: Dossier = from_value(body)?;
     let stored = state
         .service

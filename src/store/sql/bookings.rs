@@ -104,10 +104,13 @@ impl Bookings for SqlStore {
         page: &PageRequest,
     ) -> StoreResult<Page<Appointment>> {
         // Keyset on (start, id): the cursor is "<start ms>|<id>".
-        let (after_start, after_id) = match page.after.as_deref().and_then(|c| c.split_once('|')) {
-            Some((start, id)) => (start.parse::<i64>().map_err(|_| StoreError::NotFound)?, id),
-            None => (i64::MIN, ""),
-        };
+        // A position this store did not write reads from the start.
+        let (after_start, after_id) = page
+            .after
+            .as_deref()
+            .and_then(|c| c.split_once('|'))
+            .and_then(|(start, id)| Some((start.parse::<i64>().ok()?, id)))
+            .unwrap_or((i64::MIN, ""));
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {APPOINTMENT_COLUMNS} FROM appointments
              WHERE firm_id = $1
