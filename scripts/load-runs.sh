@@ -95,9 +95,12 @@ fresh_pg() {
 }
 
 # Starts `creneau serve` on PORT against DB_URL and waits until it answers /readyz.
+# The clients of a run share one API key and one firm, far past a real caller's rate: the
+# rate limits are off (by environment, which a BIN of any build accepts).
 start() {
     local port="$1" db="$2"
-    RUST_LOG=warn "$BIN" serve --database-url "$db" --listen "127.0.0.1:$port" \
+    CRENEAU_CLIENT_RATE_LIMIT=0 CRENEAU_FIRM_RATE_LIMIT=0 \
+        RUST_LOG=warn "$BIN" serve --database-url "$db" --listen "127.0.0.1:$port" \
         >>"$OUT/serve-$port.log" 2>&1 &
     PIDS[$port]=$!
     for _ in $(seq 1 100); do

@@ -51,8 +51,10 @@ cleanup() {
 trap cleanup EXIT
 
 # Starts `creneau serve` with the search log ON_OFF and waits until it answers /readyz.
+# The clients share one API key, far past a real client's rate: the rate limits are off.
 start() {
-    RUST_LOG=warn "$BIN" serve --database-url "sqlite:$DB_FILE" --listen "127.0.0.1:$PORT" \
+    CRENEAU_CLIENT_RATE_LIMIT=0 CRENEAU_FIRM_RATE_LIMIT=0 RUST_LOG=warn \
+        "$BIN" serve --database-url "sqlite:$DB_FILE" --listen "127.0.0.1:$PORT" \
         --search-log "$1" --blob-dir "$OUT/blobs" >>"$OUT/serve.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do

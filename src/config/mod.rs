@@ -7,10 +7,12 @@ use secrecy::SecretString;
 
 use crate::store::sqlite::DEFAULT_URL;
 
+mod limits;
 mod search_log;
 mod server;
 mod uploads;
 
+pub use limits::RateLimitArgs;
 pub use search_log::{Logging, SearchLogArgs};
 pub use server::{EngineArgs, JobArgs, ServerConfig};
 pub use uploads::UploadArgs;

@@ -62,6 +62,9 @@ pub struct ServerConfig {
     /// The log of slot searches.
     #[command(flatten)]
     pub search_log: super::SearchLogArgs,
+    /// Request rates per Claims IA client and per firm.
+    #[command(flatten)]
+    pub rate_limits: super::RateLimitArgs,
 }
 
 /// Background jobs: where documents go, what may be downloaded, how often to retry.
@@ -194,6 +197,7 @@ impl Default for ServerConfig {
             jobs: JobArgs::default(),
             uploads: super::UploadArgs::default(),
             search_log: super::SearchLogArgs::default(),
+            rate_limits: super::RateLimitArgs::default(),
         }
     }
 }

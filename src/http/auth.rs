@@ -1,5 +1,7 @@
 //! Authentication extractors: a handler that takes [`FirmAdmin`] or [`ClaimsIaClient`]
 //! cannot run without a valid credential, and always has the caller's identity in hand.
+//! Each also holds the caller to its request rate, counting a request once: a layer that
+//! authenticates before the handler leaves the identity in the request's extensions.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -8,6 +10,15 @@ use axum::http::request::Parts;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::auth::{api_key_client_id, api_key_matches};
+use crate::rate_limit::RateLimiter;
+
+/// Admits one more request of `key`, or answers 429.
+fn within_rate(limiter: Option<&RateLimiter>, key: &str) -> Result<(), ApiError> {
+    match limiter {
+        Some(limiter) => limiter.check(key).map_err(ApiError::rate_limited),
+        None => Ok(()),
+    }
+}
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts
@@ -42,6 +53,10 @@ impl FromRequestParts<AppState> for FirmAdmin {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         const INVALID: ApiError = ApiError::Unauthorized("invalid or expired access token");
+        // Already checked, and counted, by a layer in front of the handler (idempotency).
+        if let Some(admin) = parts.extensions.get::<Self>() {
+            return Ok(admin.clone());
+        }
         let token = bearer(parts)?;
         let (firm_id, client_id) = state.tokens.verify(token).ok_or(INVALID)?;
         // A revoked credential (or a removed firm's) loses its tokens at once.
@@ -49,6 +64,7 @@ impl FromRequestParts<AppState> for FirmAdmin {
         if credential.is_none_or(|c| c.firm_id != firm_id) {
             return Err(INVALID);
         }
+        within_rate(state.limits.firms.as_ref(), &firm_id)?;
         Ok(Self { firm_id })
     }
 }
@@ -70,7 +86,7 @@ impl FromRequestParts<AppState> for ClaimsIaClient {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         const INVALID: ApiError = ApiError::Unauthorized("invalid API key");
-        // Already checked by a layer in front of the handler (idempotency).
+        // Already checked, and counted, by a layer in front of the handler (idempotency).
         if let Some(client) = parts.extensions.get::<Self>() {
             return Ok(client.clone());
         }
@@ -80,6 +96,7 @@ impl FromRequestParts<AppState> for ClaimsIaClient {
         if !api_key_matches(key, &client.key_hash) {
             return Err(INVALID);
         }
+        within_rate(state.limits.clients.as_ref(), &client.id)?;
         Ok(Self {
             id: client.id,
             name: client.name,

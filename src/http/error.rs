@@ -158,6 +158,12 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// The caller is over its request rate: wait `retry_after` seconds.
+    #[error("over the request rate allowed to this caller; retry in {retry_after} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// A dependency is down (readiness).
     #[error("{0}")]
     Unavailable(&'static str),
@@ -201,6 +207,7 @@ impl ApiError {
             Self::UnknownUpload(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown-upload"),
             Self::SettlementExists(_) => (StatusCode::CONFLICT, "settlement-exists"),
             Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -212,6 +219,14 @@ impl ApiError {
             pointer: pointer.into(),
             detail: detail.into(),
         }])
+    }
+
+    /// Over a rate limit for `wait`: `Retry-After` in whole seconds, at least one.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Self::RateLimited {
+            retry_after: retry_after.max(1),
+        }
     }
 
     /// The problem document for this error.
@@ -294,7 +309,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"creneau\""),
                 );
             }
-            Self::TooManyRequests { retry_after } => {
+            Self::TooManyRequests { retry_after } | Self::RateLimited { retry_after } => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
@@ -441,3 +456,34 @@ impl From<Invalid> for ApiError {
 
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn retry_after(wait: Duration) -> u64 {
+        match ApiError::rate_limited(wait) {
+            ApiError::RateLimited { retry_after } => retry_after,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rate_limit_asks_for_whole_seconds_rounded_up_and_at_least_one() {
+        assert_eq!(retry_after(Duration::ZERO), 1);
+        assert_eq!(retry_after(Duration::from_millis(5)), 1);
+        assert_eq!(retry_after(Duration::from_secs(1)), 1);
+        assert_eq!(retry_after(Duration::from_millis(1001)), 2);
+        assert_eq!(retry_after(Duration::from_secs(7)), 7);
+    }
+
+    #[test]
+    fn a_rate_limit_answers_429_with_retry_after() {
+        let response = ApiError::rate_limited(Duration::from_millis(2500)).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+}

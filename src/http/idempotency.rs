@@ -221,16 +221,26 @@ async fn read(state: &AppState, request: Request) -> Result<Result<Keyed, Reques
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(is_json);
-    // Unauthenticated or not JSON: the handler says so. A firm's keys live apart from
-    // the protocol clients' (`firm:` prefix).
-    let owner = if let Ok(client) = ClaimsIaClient::from_request_parts(&mut parts, state).await {
-        let id = client.id.clone();
-        parts.extensions.insert(client);
-        id
-    } else if let Ok(admin) = FirmAdmin::from_request_parts(&mut parts, state).await {
-        format!("firm:{}", admin.firm_id)
-    } else {
-        return Ok(Err(Request::from_parts(parts, body)));
+    // Unauthenticated or not JSON: the handler says so. Over its rate: answered here, so
+    // the request cannot reach the handler past the key. A firm's keys live apart from the
+    // protocol clients' (`firm:` prefix). The caller is left in the extensions, where the
+    // handler finds it without counting the request again.
+    let owner = match ClaimsIaClient::from_request_parts(&mut parts, state).await {
+        Ok(client) => {
+            let id = client.id.clone();
+            parts.extensions.insert(client);
+            id
+        }
+        Err(limited @ ApiError::RateLimited { .. }) => return Err(limited),
+        Err(_) => match FirmAdmin::from_request_parts(&mut parts, state).await {
+            Ok(admin) => {
+                let owner = format!("firm:{}", admin.firm_id);
+                parts.extensions.insert(admin);
+                owner
+            }
+            Err(limited @ ApiError::RateLimited { .. }) => return Err(limited),
+            Err(_) => return Ok(Err(Request::from_parts(parts, body))),
+        },
     };
     if !json {
         return Ok(Err(Request::from_parts(parts, body)));

@@ -7,7 +7,8 @@ use secrecy::ExposeSecret as _;
 
 use crate::auth::{Throttle, TokenKeys, random_token};
 use crate::clock::Clock;
-use crate::config::ServerConfig;
+use crate::config::{RateLimitArgs, ServerConfig};
+use crate::rate_limit::RateLimiter;
 use crate::service::Service;
 use crate::store::Store;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// What holds back the token endpoint.
     pub throttle: Arc<TokenThrottle>,
+    /// Request rates of the authenticated callers.
+    pub limits: Arc<RateLimits>,
     /// Settings.
     pub config: Arc<ServerConfig>,
 }
@@ -43,6 +46,28 @@ pub struct TokenThrottle {
     pub sources: Throttle,
     /// Password checks at once.
     pub checks: tokio::sync::Semaphore,
+}
+
+/// Request rates allowed per Claims IA client and per firm (`None`: no limit), in this
+/// instance's memory.
+pub struct RateLimits {
+    /// Per Claims IA client id, on `/v1`.
+    pub clients: Option<RateLimiter>,
+    /// Per firm id, on `/admin/v1`.
+    pub firms: Option<RateLimiter>,
+}
+
+impl RateLimits {
+    fn new(config: RateLimitArgs, clock: &Clock) -> Self {
+        Self {
+            clients: config
+                .clients()
+                .map(|quota| RateLimiter::new(quota, clock.clone())),
+            firms: config
+                .firms()
+                .map(|quota| RateLimiter::new(quota, clock.clone())),
+        }
+    }
 }
 
 impl AppState {
@@ -74,6 +99,7 @@ impl AppState {
                 Duration::from_secs(config.token_ttl_secs),
                 clock.clone(),
             )),
+            limits: Arc::new(RateLimits::new(config.rate_limits, &clock)),
             throttle: Arc::new(TokenThrottle {
                 clients: Throttle::new(MAX_FAILED_SECRETS, FAILED_SECRET_WINDOW, clock.clone()),
                 sources: Throttle::new(MAX_FAILURES_PER_SOURCE, FAILED_SECRET_WINDOW, clock),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use creneau::clock::Clock;
-use creneau::config::ServerConfig;
+use creneau::config::{RateLimitArgs, ServerConfig};
 use creneau::http::AppState;
 use creneau::store::{self, Store};
 use serde_json::{Value, json};
@@ -120,7 +120,13 @@ impl TestApp {
 
     /// [`TestApp::spawn_with`] on `clock`: a test moves a manual clock instead of sleeping
     /// through lifetimes and backoffs.
+    ///
+    /// Tests send bursts far past a real client's rate, often on a clock that does not
+    /// move: the rate limits are off unless the test sets limits of its own.
     pub async fn spawn_with_clock(db: TestDb, mut config: ServerConfig, clock: Clock) -> Self {
+        if config.rate_limits == RateLimitArgs::default() {
+            config.rate_limits = RateLimitArgs::off();
+        }
         // Documents go to a directory of the test's own, unless the caller shares one.
         let blobs = (config.jobs.blob_dir == ServerConfig::default().jobs.blob_dir).then(|| {
             let dir = tempfile::tempdir().expect("blob dir");

@@ -20,6 +20,7 @@ mod imports;
 mod loadtest;
 mod openapi;
 mod protocol;
+mod rate_limits;
 #[cfg(clamd_tests)]
 mod scanned_uploads;
 mod scanner_down;
