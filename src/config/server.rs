@@ -62,6 +62,9 @@ pub struct ServerConfig {
     /// The log of slot searches.
     #[command(flatten)]
     pub search_log: super::SearchLogArgs,
+    /// Prometheus metrics.
+    #[command(flatten)]
+    pub metrics: super::MetricsArgs,
 }
 
 /// Background jobs: where documents go, what may be downloaded, how often to retry.
@@ -194,6 +197,7 @@ impl Default for ServerConfig {
             jobs: JobArgs::default(),
             uploads: super::UploadArgs::default(),
             search_log: super::SearchLogArgs::default(),
+            metrics: super::MetricsArgs::default(),
         }
     }
 }
