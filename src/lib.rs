@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod http;
 pub mod jobs;
 pub mod loadtest;
+pub mod metrics;
 pub mod rate_limit;
 pub mod scan;
 pub mod service;

@@ -306,12 +306,33 @@ async fn serve(
     listener: TcpListener,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
+    let metrics_listener = match args.server.metrics.metrics_listen {
+        Some(address) => Some(bind(address).await?),
+        None => None,
+    };
+    let header_timeout = std::time::Duration::from_secs(args.server.header_timeout_secs);
     let state = AppState::new(store, args.server).await?;
     report_scanner(state.service.jobs.scanner.as_ref());
     let (stop_workers, stopping) = tokio::sync::watch::channel(false);
     let mut workers = state.service.jobs.spawn(&state.service.store, &stopping)?;
     workers.push(state.service.spawn_import_worker(&stopping));
     let service = Arc::clone(&state.service);
+    if let Some(listener) = metrics_listener {
+        tracing::info!(address = %listener.local_addr()?, "metrics listening");
+        // It answers until the workers stop, after the API has drained.
+        let mut stopped = stopping.clone();
+        let stop = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let service = Arc::clone(&service);
+        workers.push(tokio::spawn(async move {
+            if let Err(err) =
+                crate::http::serve_metrics(listener, service, header_timeout, stop).await
+            {
+                tracing::error!(error = %err, "the metrics listener failed");
+            }
+        }));
+    }
     tracing::info!(address = %listener.local_addr()?, "listening");
     crate::http::serve(listener, state, shutdown_signal()).await?;
     // The searches answered are all queued now: write them before leaving.

@@ -8,11 +8,13 @@ use secrecy::SecretString;
 use crate::store::sqlite::DEFAULT_URL;
 
 mod limits;
+mod metrics;
 mod search_log;
 mod server;
 mod uploads;
 
 pub use limits::RateLimitArgs;
+pub use metrics::MetricsArgs;
 pub use search_log::{Logging, SearchLogArgs};
 pub use server::{EngineArgs, JobArgs, ServerConfig};
 pub use uploads::UploadArgs;
@@ -315,6 +317,19 @@ mod tests {
     fn a_short_jwt_secret_is_refused() {
         let parsed = Cli::try_parse_from(["creneau", "serve", "--jwt-secret", "short"]);
         assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn metrics_are_served_only_on_an_address_given() {
+        let serve = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Command::Serve(serve) => serve.server.metrics,
+            other => panic!("not serve: {other:?}"),
+        };
+        assert_eq!(serve(&["creneau", "serve"]).metrics_listen, None);
+        assert!(!serve(&["creneau", "serve"]).enabled());
+        let on = serve(&["creneau", "serve", "--metrics-listen", "127.0.0.1:9464"]);
+        assert_eq!(on.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
+        assert!(on.enabled());
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub struct ServerConfig {
     /// Request rates per Claims IA client and per firm.
     #[command(flatten)]
     pub rate_limits: super::RateLimitArgs,
+    /// Prometheus metrics.
+    #[command(flatten)]
+    pub metrics: super::MetricsArgs,
 }
 
 /// Background jobs: where documents go, what may be downloaded, how often to retry.
@@ -198,6 +201,7 @@ impl Default for ServerConfig {
             uploads: super::UploadArgs::default(),
             search_log: super::SearchLogArgs::default(),
             rate_limits: super::RateLimitArgs::default(),
+            metrics: super::MetricsArgs::default(),
         }
     }
 }

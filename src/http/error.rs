@@ -213,6 +213,11 @@ impl ApiError {
         }
     }
 
+    /// The problem's stable code, e.g. `slot-unavailable`.
+    pub fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
     /// A validation failure on one value.
     pub fn invalid(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::Validation(vec![FieldProblem {

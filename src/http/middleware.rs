@@ -13,12 +13,15 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::error::{PROBLEM_JSON, problem, problem_response};
+use super::metrics::RecordLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps the application in the middleware stack (outermost first).
-pub fn wrap(app: Router, timeout: Duration) -> Router {
-    app.layer(axum::middleware::map_response(problem_for_bare_errors))
+/// Wraps the application in the middleware stack (innermost first), with the request
+/// metrics when they are recorded.
+pub fn wrap(app: Router, timeout: Duration, recorded: Option<RecordLayer>) -> Router {
+    let app = app
+        .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -39,7 +42,11 @@ pub fn wrap(app: Router, timeout: Duration) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(axum::middleware::map_request(drop_unfit_request_id))
+        .layer(axum::middleware::map_request(drop_unfit_request_id));
+    match recorded {
+        Some(layer) => app.layer(layer),
+        None => app,
+    }
 }
 
 /// Longest request id kept from the client.

@@ -11,6 +11,7 @@ pub mod extract;
 mod health;
 mod ics;
 pub mod idempotency;
+pub mod metrics;
 mod middleware;
 mod openapi;
 pub mod protocol;
@@ -99,6 +100,12 @@ pub fn openapi_json() -> String {
 /// The whole application with its middleware.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout();
+    // Requests are counted only when the metrics are served.
+    let recorded = state
+        .config
+        .metrics
+        .enabled()
+        .then(|| metrics::RecordLayer::new(state.service.metrics.http.clone()));
     let (api, document) = api().split_for_parts();
     let document = Arc::new(
         openapi::finish(&document)
@@ -112,7 +119,7 @@ pub fn router(state: AppState) -> Router {
         // For the layers that need the state (idempotency).
         .layer(axum::Extension(state.clone()))
         .with_state(state);
-    middleware::wrap(app, timeout)
+    middleware::wrap(app, timeout, recorded)
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains in-flight
@@ -125,11 +132,44 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let header_timeout = Duration::from_secs(state.config.header_timeout_secs);
-    let slots = Arc::new(Semaphore::new(
-        usize::try_from(state.config.max_connections).unwrap_or(usize::MAX),
-    ));
-    let app = router(state);
+    let limits = Limits {
+        header_timeout: Duration::from_secs(state.config.header_timeout_secs),
+        max_connections: usize::try_from(state.config.max_connections).unwrap_or(usize::MAX),
+    };
+    serve_router(listener, router(state), limits, shutdown).await
+}
+
+/// Connections the metrics listener serves at once: a scraper or two, and an operator.
+const METRICS_CONNECTIONS: usize = 16;
+
+/// Serves the operator's `GET /metrics` of `service` on `listener` until `shutdown`
+/// completes, under the same connection limits as the API.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    service: Arc<crate::service::Service>,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = Limits {
+        header_timeout,
+        max_connections: METRICS_CONNECTIONS,
+    };
+    serve_router(listener, metrics::router(service), limits, shutdown).await
+}
+
+/// How much a listener lets its clients hold.
+struct Limits {
+    header_timeout: Duration,
+    max_connections: usize,
+}
+
+async fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -151,7 +191,7 @@ pub async fn serve(
             });
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
+            .header_read_timeout(limits.header_timeout)
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

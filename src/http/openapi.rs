@@ -62,7 +62,7 @@ const SHARED: &[Shared] = &[
     },
     Shared {
         status: "429",
-        description: "too-many-requests: the client is over its rate limit; retry after \
+        description: "rate-limited: the client is over its rate limit; retry after \
             `Retry-After` seconds",
         applies: is_authenticated,
     },

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use super::{RetryPolicy, worker_id};
 use crate::clock::Clock;
 use crate::fetch::{BlobStore, FetchOutcome, Fetcher};
-use crate::store::{BlobInfo, FetchSettlement, Refusal, Store};
+use crate::metrics::{Failure, JobMetrics};
+use crate::store::{BlobInfo, FetchSettlement, JobQueue, Refusal, Store};
 
 /// Downloads queued attachments, one at a time.
 pub struct FetchWorker {
@@ -13,6 +14,7 @@ pub struct FetchWorker {
     fetcher: Fetcher,
     blobs: Arc<dyn BlobStore>,
     retry: RetryPolicy,
+    metrics: JobMetrics,
     id: String,
     clock: Clock,
 }
@@ -24,6 +26,7 @@ impl FetchWorker {
         fetcher: Fetcher,
         blobs: Arc<dyn BlobStore>,
         retry: RetryPolicy,
+        metrics: JobMetrics,
         clock: Clock,
     ) -> Self {
         Self {
@@ -31,6 +34,7 @@ impl FetchWorker {
             fetcher,
             blobs,
             retry,
+            metrics,
             id: worker_id("fetch"),
             clock,
         }
@@ -76,6 +80,7 @@ impl FetchWorker {
             {
                 let at = self.clock.now() + self.retry.backoff(job.attempts);
                 tracing::warn!(attachment_id = job.attachment_id, url = job.url, detail = failure.detail, attempt = job.attempts, retry_at = %at, "attachment download failed, will retry");
+                self.metrics.failed(JobQueue::Downloads, Failure::WillRetry);
                 FetchSettlement::Retry {
                     at,
                     detail: failure.detail,
@@ -89,6 +94,7 @@ impl FetchWorker {
                     attempts = job.attempts,
                     "attachment download failed for good"
                 );
+                self.metrics.failed(JobQueue::Downloads, Failure::GivenUp);
                 FetchSettlement::Failed {
                     reason: "download-failed".to_owned(),
                     detail: failure.detail,

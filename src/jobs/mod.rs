@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::config::JobArgs;
 use crate::fetch::{AllowedOrigin, BlobStore, FetchPolicy, Fetcher, FsBlobStore};
+use crate::metrics::JobMetrics;
 use crate::scan::Scanner;
 use crate::store::{Refusal, Store};
 
@@ -81,6 +82,8 @@ pub struct Jobs {
     webhook_wake: Arc<Notify>,
     /// How long search log entries are kept.
     search_log_retention: chrono::Duration,
+    /// Where failed attempts are counted.
+    metrics: JobMetrics,
     clock: Clock,
 }
 
@@ -157,6 +160,7 @@ impl Jobs {
             fetch_wake: Arc::new(Notify::new()),
             webhook_wake: Arc::new(Notify::new()),
             search_log_retention: chrono::Duration::days(90),
+            metrics: JobMetrics::default(),
             clock,
         })
     }
@@ -183,6 +187,12 @@ impl Jobs {
             search_log_retention: retention,
             ..self
         }
+    }
+
+    /// The same, counting failed attempts in `metrics` (nowhere rendered otherwise).
+    #[must_use]
+    pub fn with_metrics(self, metrics: JobMetrics) -> Self {
+        Self { metrics, ..self }
     }
 
     /// The download policy.
@@ -216,6 +226,7 @@ impl Jobs {
             self.fetcher.clone(),
             Arc::clone(&self.blobs),
             self.fetch_retry,
+            self.metrics.clone(),
             self.clock.clone(),
         )
     }
@@ -236,6 +247,7 @@ impl Jobs {
             store,
             self.webhook_retry,
             self.webhook_timeout,
+            self.metrics.clone(),
             self.clock.clone(),
         )
     }
@@ -246,6 +258,7 @@ impl Jobs {
             store,
             self.webhook_retry,
             self.webhook_guard.clone(),
+            self.metrics.clone(),
             self.clock.clone(),
         )
     }

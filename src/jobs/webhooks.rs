@@ -19,7 +19,8 @@ use sha2::Sha256;
 
 use super::{RetryPolicy, worker_id};
 use crate::clock::Clock;
-use crate::store::{Delivery, DeliverySettlement, Outbox, Payload, Store};
+use crate::metrics::{Failure, JobMetrics};
+use crate::store::{Delivery, DeliverySettlement, JobQueue, Outbox, Payload, Store};
 use crate::wire::{EventView, FirmEventView};
 
 /// Prefix of Standard Webhooks secrets.
@@ -78,6 +79,7 @@ pub struct WebhookSender {
     outbox: Outbox,
     http: Poster,
     retry: RetryPolicy,
+    metrics: JobMetrics,
     id: String,
     clock: Clock,
 }
@@ -88,6 +90,7 @@ impl WebhookSender {
         store: Arc<dyn Store>,
         retry: RetryPolicy,
         timeout: Duration,
+        metrics: JobMetrics,
         clock: Clock,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
@@ -100,6 +103,7 @@ impl WebhookSender {
             outbox: Outbox::Clients,
             http: Poster::Trusted(http),
             retry,
+            metrics,
             id: worker_id("webhooks"),
             clock,
         })
@@ -110,6 +114,7 @@ impl WebhookSender {
         store: Arc<dyn Store>,
         retry: RetryPolicy,
         guard: crate::fetch::Fetcher,
+        metrics: JobMetrics,
         clock: Clock,
     ) -> Self {
         Self {
@@ -117,6 +122,7 @@ impl WebhookSender {
             outbox: Outbox::Firms,
             http: Poster::Guarded(guard),
             retry,
+            metrics,
             id: worker_id("firm-webhooks"),
             clock,
         }
@@ -133,6 +139,7 @@ impl WebhookSender {
             return Ok(false);
         };
         let settlement = self.attempt(&delivery).await;
+        let queue = JobQueue::from(self.outbox);
         match &settlement {
             DeliverySettlement::Delivered { status } => tracing::info!(
                 event_id = delivery.payload.event_id(),
@@ -140,18 +147,24 @@ impl WebhookSender {
                 status,
                 "webhook delivered"
             ),
-            DeliverySettlement::Retry { at, status, detail } => tracing::warn!(
-                event_id = delivery.payload.event_id(), url = delivery.url, ?status, detail,
-                attempts = delivery.attempts, retry_at = %at, "webhook not delivered, will retry"
-            ),
-            DeliverySettlement::Failed { status, detail } => tracing::error!(
-                event_id = delivery.payload.event_id(),
-                url = delivery.url,
-                ?status,
-                detail,
-                attempts = delivery.attempts,
-                "webhook given up"
-            ),
+            DeliverySettlement::Retry { at, status, detail } => {
+                tracing::warn!(
+                    event_id = delivery.payload.event_id(), url = delivery.url, ?status, detail,
+                    attempts = delivery.attempts, retry_at = %at, "webhook not delivered, will retry"
+                );
+                self.metrics.failed(queue, Failure::WillRetry);
+            }
+            DeliverySettlement::Failed { status, detail } => {
+                tracing::error!(
+                    event_id = delivery.payload.event_id(),
+                    url = delivery.url,
+                    ?status,
+                    detail,
+                    attempts = delivery.attempts,
+                    "webhook given up"
+                );
+                self.metrics.failed(queue, Failure::GivenUp);
+            }
         }
         self.store
             .settle_delivery(&delivery, &self.id, &settlement)

@@ -40,6 +40,7 @@ use crate::auth::random_token;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::jobs::Jobs;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use calendars::CalendarCache;
 use offers::SlotSigner;
@@ -56,6 +57,8 @@ pub struct Service {
     pub clock: Clock,
     /// Document downloads, blobs and webhooks.
     pub jobs: Arc<Jobs>,
+    /// This instance's metrics.
+    pub metrics: Arc<Metrics>,
     api_clients: ApiClientCache,
     calendars: Arc<CalendarCache>,
     directory: DirectoryCache,
@@ -98,9 +101,11 @@ impl Service {
             Duration::from_millis(config.calendar_cache_announced_ms),
         )
         .await?;
+        let metrics = Arc::new(Metrics::new());
         let jobs = Arc::new(
             Jobs::new(&config.jobs, clock.clone())?
-                .with_search_log_retention(config.search_log.retention()),
+                .with_search_log_retention(config.search_log.retention())
+                .with_metrics(metrics.jobs.clone()),
         );
         let import_fetcher = crate::fetch::Fetcher::new(crate::fetch::FetchPolicy {
             max_bytes: imports::MAX_FILE_BYTES,
@@ -110,6 +115,7 @@ impl Service {
         .with_scanner(jobs.scanner.clone());
         Ok(Self {
             jobs,
+            metrics,
             import_rules: uploads::UploadRules::new(imports::MAX_FILE_BYTES, config.uploads.ttl())
                 .text_only(),
             import_fetcher,

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -214,10 +215,13 @@ impl Service {
             .directory
             .recent(self.store.as_ref(), self.search_cache)
             .await?;
+        let started = Instant::now();
         let eligibility = snapshot.directory.eligible(&query);
+        let mut engine_time = started.elapsed();
         let calendars = self
             .calendars_around(&snapshot.directory, &eligibility.experts, &window)
             .await?;
+        let started = Instant::now();
         let slots = snapshot.directory.search(
             &query,
             &eligibility.experts,
@@ -225,6 +229,10 @@ impl Service {
             now,
             &self.settings,
         );
+        engine_time += started.elapsed();
+        self.metrics
+            .search
+            .record(engine_time, eligibility.experts.len());
         let search_id = uuid::Uuid::now_v7().to_string();
         let offered = Offered {
             search_id: &search_id,

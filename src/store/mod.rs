@@ -8,6 +8,7 @@ mod dialect;
 mod documents;
 mod imports;
 mod migrate;
+mod monitoring;
 pub mod postgres;
 mod search_log;
 mod settlements;
@@ -38,6 +39,7 @@ pub use imports::{
     ImportCounts, ImportKind, ImportSource, ImportStatus, ImportStep, ImportWrites, Imports,
     NewImport, RowError,
 };
+pub use monitoring::{JobQueue, Monitoring, PoolUse, QueueBacklog};
 pub use search_log::{
     DemandCell, FirmSearch, FirmShare, LoggedSearch, Period, SearchCursor, SearchLog,
 };
@@ -233,7 +235,16 @@ pub struct Page<T> {
 
 /// Everything Créneau stores.
 pub trait Store:
-    Catalog + Bookings + Changes + Documents + FirmEvents + Imports + SearchLog + Settlements + Webhooks
+    Catalog
+    + Bookings
+    + Changes
+    + Documents
+    + FirmEvents
+    + Imports
+    + Monitoring
+    + SearchLog
+    + Settlements
+    + Webhooks
 {
 }
 
@@ -244,6 +255,7 @@ impl<
         + Documents
         + FirmEvents
         + Imports
+        + Monitoring
         + SearchLog
         + Settlements
         + Webhooks,

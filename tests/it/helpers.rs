@@ -90,6 +90,8 @@ pub struct TestApp {
     pub clock: Clock,
     /// Its use cases (to drain its import queue or flush its search log).
     pub service: Arc<creneau::service::Service>,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when the settings ask for one.
+    pub metrics_base: Option<String>,
     /// The document directory this app owns (deleted with it).
     blobs: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -140,6 +142,7 @@ impl TestApp {
         let store = store::open_with(&db.url, &options)
             .await
             .expect("open store");
+        let metrics_listen = config.metrics.metrics_listen;
         let state = AppState::with_clock(Arc::clone(&store), config, clock.clone())
             .await
             .expect("state");
@@ -148,8 +151,26 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let metrics_base = match metrics_listen {
+            Some(address) => {
+                let listener = TcpListener::bind(address).await.expect("bind metrics");
+                let base = format!("http://{}", listener.local_addr().unwrap());
+                tokio::spawn(creneau::http::serve_metrics(
+                    listener,
+                    Arc::clone(&service),
+                    std::time::Duration::from_secs(10),
+                    async {
+                        let _ = metrics_stopped.await;
+                    },
+                ));
+                Some(base)
+            }
+            None => None,
+        };
         tokio::spawn(creneau::http::serve(listener, state, async {
             let _ = rx.await;
+            let _ = stop_metrics.send(());
         }));
         Self {
             base,
@@ -159,6 +180,7 @@ impl TestApp {
             jobs,
             service,
             clock,
+            metrics_base,
             blobs,
             shutdown: Some(tx),
         }
@@ -174,6 +196,28 @@ impl TestApp {
         self.jobs
             .webhook_sender(Arc::clone(&self.store))
             .expect("webhook sender")
+    }
+
+    /// Scrapes the metrics listener (the app must have been spawned with one), asserting a
+    /// 200 in the Prometheus text format; returns the text.
+    pub async fn scrape(&self) -> String {
+        let base = self
+            .metrics_base
+            .as_ref()
+            .expect("spawned with --metrics-listen");
+        let response = self
+            .http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        assert!(
+            content_type.starts_with("text/plain; version=0.0.4"),
+            "{content_type}"
+        );
+        response.text().await.unwrap()
     }
 
     /// Absolute URL of a path.

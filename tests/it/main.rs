@@ -18,6 +18,7 @@ mod firm_webhooks;
 mod helpers;
 mod imports;
 mod loadtest;
+mod metrics;
 mod openapi;
 mod protocol;
 mod rate_limits;

@@ -68,10 +68,19 @@ pub async fn book(
         },
     };
     let fresh = matches!(keyed, Keyed::Fresh { .. });
+    let bookings = &state.service.metrics.bookings;
+    let refused = |err: crate::service::Error| {
+        let err = ApiError::from(err);
+        bookings.refused(err.code());
+        err.into_response()
+    };
     let mut response = match state.service.book(&client.id, &request, keyed).await {
-        Ok(Answered::Booked(view)) => booked(&view).into_response(false),
-        Ok(Answered::Refused(err)) => ApiError::from(err).into_response(),
-        Err(err) => return ApiError::from(err).into_response(),
+        Ok(Answered::Booked(view)) => {
+            bookings.booked();
+            booked(&view).into_response(false)
+        }
+        Ok(Answered::Refused(err)) => refused(err),
+        Err(err) => return refused(err),
     };
     if fresh {
         response.extensions_mut().insert(AnsweredUnderKey);

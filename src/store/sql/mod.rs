@@ -18,6 +18,7 @@ pub use events::StoredEvent as Event;
 mod idempotency;
 mod imports;
 mod lifecycle;
+mod monitoring;
 mod rows;
 mod search_log;
 mod settlements;

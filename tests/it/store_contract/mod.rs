@@ -33,6 +33,7 @@ macro_rules! on_every_engine {
 mod bookings;
 mod catalog;
 mod groups;
+mod monitoring;
 mod search_log;
 
 use chrono::{TimeZone, Utc};
