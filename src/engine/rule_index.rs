@@ -22,6 +22,16 @@ impl ExpertSet {
         Self(vec![0; len.div_ceil(64)])
     }
 
+    fn full(len: usize) -> Self {
+        let mut words = vec![u64::MAX; len.div_ceil(64)];
+        if let Some(last) = words.last_mut() {
+            if len % 64 != 0 {
+                *last = (1 << (len % 64)) - 1;
+            }
+        }
+        Self(words)
+    }
+
     fn insert(&mut self, index: usize) {
         self.0[index / 64] |= 1 << (index % 64);
     }
@@ -35,10 +45,6 @@ impl ExpertSet {
 
     fn intersect(&mut self, other: &Self) {
         self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a &= b);
-    }
-
-    fn unite(&mut self, other: &Self) {
-        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a |= b);
     }
 
     /// The indexes in the set, ascending.
@@ -56,11 +62,21 @@ impl ExpertSet {
     }
 }
 
+/// The experts one rule value lets through besides those that take every value: a bit set
+/// when they are many, their indexes when they are few. A directory holds a set per distinct
+/// value, and values unique to one expert (free-text insurers, say) would otherwise cost a
+/// bit per expert each, memory growing with the square of the directory.
+#[derive(Debug)]
+enum Admitted {
+    Dense(ExpertSet),
+    Sparse(Vec<u32>),
+}
+
 /// Per value of one rule, the experts it lets through.
 #[derive(Debug)]
 struct ValueSets<T> {
     len: usize,
-    by_value: HashMap<T, ExpertSet>,
+    by_value: HashMap<T, Admitted>,
     /// The experts whose list is empty (accept-lists: "all"); for a skill list, nobody.
     any: ExpertSet,
 }
@@ -72,28 +88,56 @@ impl<T: Hash + Eq + Clone> ValueSets<T> {
     where
         T: 'a,
     {
-        let mut by_value: HashMap<T, ExpertSet> = HashMap::new();
+        let mut indexes: HashMap<T, Vec<u32>> = HashMap::new();
         let mut any = ExpertSet::empty(len);
         for (index, list) in lists.enumerate() {
             if list.is_empty() && empty_is_all {
                 any.insert(index);
             }
+            let index = u32::try_from(index).expect("a directory holds fewer than 2^32 experts");
             for value in list {
-                by_value
-                    .entry(value.clone())
-                    .or_insert_with(|| ExpertSet::empty(len))
-                    .insert(index);
+                let experts = indexes.entry(value.clone()).or_default();
+                if experts.last() != Some(&index) {
+                    experts.push(index);
+                }
             }
         }
-        for bits in by_value.values_mut() {
-            bits.unite(&any);
-        }
+        // Indexes take 32 bits each, a bit set one bit per expert of the directory.
+        let by_value = indexes
+            .into_iter()
+            .map(|(value, mut experts)| {
+                let admitted = if experts.len() * 32 < len {
+                    experts.shrink_to_fit();
+                    Admitted::Sparse(experts)
+                } else {
+                    let mut bits = any.clone();
+                    for &index in &experts {
+                        bits.insert(index as usize);
+                    }
+                    Admitted::Dense(bits)
+                };
+                (value, admitted)
+            })
+            .collect();
         Self { len, by_value, any }
     }
 
-    /// The experts that let `value` through.
-    fn admitting(&self, value: &T) -> &ExpertSet {
-        self.by_value.get(value).unwrap_or(&self.any)
+    /// Keeps in `bits` only the experts that let `value` through.
+    fn restrict(&self, value: &T, bits: &mut ExpertSet) {
+        match self.by_value.get(value) {
+            None => bits.intersect(&self.any),
+            Some(Admitted::Dense(admitted)) => bits.intersect(admitted),
+            Some(Admitted::Sparse(experts)) => {
+                let mut kept = bits.clone();
+                kept.intersect(&self.any);
+                for &index in experts {
+                    if bits.contains(index as usize) {
+                        kept.insert(index as usize);
+                    }
+                }
+                *bits = kept;
+            }
+        }
     }
 }
 
@@ -154,13 +198,15 @@ impl RuleIndex {
 
     /// The experts that pass every rule of `query` but the stake and the zone.
     pub fn admitting(&self, query: &Query) -> ExpertSet {
-        let mut bits = self.kinds.admitting(&query.partner_kind).clone();
-        bits.intersect(self.claim_types.admitting(&query.claim_type));
-        bits.intersect(self.expertise_types.admitting(&query.expertise_type));
-        bits.intersect(self.insurers.admitting(&query.insurer));
-        bits.intersect(self.insured_types.admitting(&query.insured_type));
+        let mut bits = ExpertSet::full(self.kinds.len);
+        self.kinds.restrict(&query.partner_kind, &mut bits);
+        self.claim_types.restrict(&query.claim_type, &mut bits);
+        self.expertise_types
+            .restrict(&query.expertise_type, &mut bits);
+        self.insurers.restrict(&query.insurer, &mut bits);
+        self.insured_types.restrict(&query.insured_type, &mut bits);
         if let Some(dwelling) = &query.dwelling_type {
-            bits.intersect(self.dwelling_types.admitting(dwelling));
+            self.dwelling_types.restrict(dwelling, &mut bits);
         }
         debug_assert_eq!(bits.0.len(), self.kinds.len.div_ceil(64));
         bits
@@ -169,5 +215,74 @@ impl RuleIndex {
     /// Whether expert `index` takes the stake of `query`.
     pub fn takes_stake(&self, index: usize, query: &Query) -> bool {
         self.max_stakes[index].is_none_or(|max| query.stake_total <= max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets(lists: &[Vec<&'static str>], empty_is_all: bool) -> ValueSets<&'static str> {
+        ValueSets::new(lists.len(), lists.iter().map(Vec::as_slice), empty_is_all)
+    }
+
+    fn admitted(sets: &ValueSets<&'static str>, value: &'static str) -> Vec<usize> {
+        let mut bits = ExpertSet::full(sets.len);
+        sets.restrict(&value, &mut bits);
+        bits.iter().collect()
+    }
+
+    #[test]
+    fn a_full_set_holds_exactly_the_directory() {
+        for len in [0, 1, 63, 64, 65, 130] {
+            assert_eq!(ExpertSet::full(len).iter().count(), len);
+        }
+    }
+
+    #[test]
+    fn rare_and_common_values_admit_the_same_experts() {
+        // 100 experts: "AXA" listed by every even one (dense), "RARE" by expert 7 alone
+        // (sparse), every multiple of 10 accepting all (an empty list).
+        let lists: Vec<Vec<&str>> = (0..100)
+            .map(|i| match i {
+                _ if i % 10 == 0 => vec![],
+                7 => vec!["RARE", "RARE"],
+                _ if i % 2 == 0 => vec!["AXA"],
+                _ => vec!["MAIF"],
+            })
+            .collect();
+        let index = sets(&lists, true);
+        assert!(matches!(index.by_value[&"AXA"], Admitted::Dense(_)));
+        assert!(matches!(index.by_value[&"RARE"], Admitted::Sparse(_)));
+        let all: Vec<usize> = (0..100).step_by(10).collect();
+        assert_eq!(
+            admitted(&index, "AXA"),
+            (0..100).step_by(2).collect::<Vec<_>>()
+        );
+        let mut rare = all.clone();
+        rare.insert(1, 7);
+        assert_eq!(admitted(&index, "RARE"), rare);
+        assert_eq!(admitted(&index, "UNKNOWN"), all);
+        // A skill list: an empty one takes nothing.
+        assert_eq!(
+            admitted(&sets(&lists, false), "UNKNOWN"),
+            Vec::<usize>::new()
+        );
+    }
+
+    #[test]
+    fn values_unique_to_one_expert_take_no_bit_set() {
+        let names: Vec<&'static str> = (0..2_000)
+            .map(|i| &*Box::leak(format!("INSURER {i}").into_boxed_str()))
+            .collect();
+        let lists: Vec<Vec<&str>> = names.chunks(2).map(<[&str]>::to_vec).collect();
+        let index = sets(&lists, true);
+        let dense = index
+            .by_value
+            .values()
+            .filter(|a| matches!(a, Admitted::Dense(_)))
+            .count();
+        assert_eq!(dense, 0);
+        assert_eq!(admitted(&index, "INSURER 1501"), vec![750]);
     }
 }
