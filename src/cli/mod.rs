@@ -301,6 +301,26 @@ async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {address}"))
 }
 
+/// Descriptors the server needs beside its connections: the database, the blob files, the
+/// outgoing requests of the workers.
+const SPARE_DESCRIPTORS: u64 = 256;
+
+/// Raises the soft limit on open files to the hard one, so `--max-connections` is not cut
+/// short by a low default (1024 on many systems).
+fn raise_open_file_limit(max_connections: u64) {
+    #[cfg(unix)]
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < max_connections + SPARE_DESCRIPTORS => tracing::warn!(
+            limit,
+            max_connections,
+            "the open-file limit is below --max-connections and what the server needs beside; \
+             raise it (ulimit -n) or lower --max-connections"
+        ),
+        Ok(limit) => tracing::debug!(limit, "open-file limit"),
+        Err(err) => tracing::warn!(error = %err, "cannot raise the open-file limit"),
+    }
+}
+
 async fn serve(
     store: Arc<dyn Store>,
     listener: TcpListener,
@@ -311,6 +331,7 @@ async fn serve(
         None => None,
     };
     let header_timeout = std::time::Duration::from_secs(args.server.header_timeout_secs);
+    raise_open_file_limit(args.server.max_connections);
     let state = AppState::new(store, args.server).await?;
     report_scanner(state.service.jobs.scanner.as_ref());
     let (stop_workers, stopping) = tokio::sync::watch::channel(false);

@@ -26,7 +26,8 @@ pub struct ServerConfig {
     #[arg(long, env = "CRENEAU_HEADER_TIMEOUT_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_timeout_secs: u64,
-    /// Most connections served at once; further ones wait to be accepted.
+    /// Most connections served at once; past it, the oldest connection that has not sent a
+    /// request yet is closed to make room (new ones wait while all are busy).
     #[arg(long, env = "CRENEAU_MAX_CONNECTIONS", default_value_t = 4096,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+mod connections;
 pub mod content;
 mod docs;
 pub mod error;
@@ -31,7 +32,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt as _;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -123,10 +123,12 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains in-flight
-/// requests. At most `--max-connections` connections are served at once (further ones wait
-/// in the listen backlog), and a connection that takes longer than `--header-timeout-secs`
-/// to send a request's headers, or stays idle that long between requests, is closed: idle or
-/// trickling clients cannot exhaust the descriptors or the memory.
+/// requests. At most `--max-connections` connections are served at once: past it, the oldest
+/// connection that has not sent a request yet is closed to make room (new ones wait only
+/// while every connection is busy with a request). A connection that takes longer than
+/// `--header-timeout-secs` to send a request's headers, or stays idle that long between
+/// requests, is closed: idle or trickling clients can neither exhaust the descriptors or
+/// the memory nor keep others out.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -169,7 +171,7 @@ async fn serve_router(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let connections = connections::Connections::new(limits.max_connections);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -178,25 +180,37 @@ async fn serve_router(
             // connection is accepted.
             biased;
             () = &mut shutdown => break,
-            accepted = accept(&listener, &slots) => accepted,
+            accepted = accept(&listener) => accepted,
         };
-        let Some((stream, peer, slot)) = accepted else {
+        let Some((stream, peer)) = accepted else {
             continue;
         };
+        let (connection, slot) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            admitted = connections.admit() => admitted,
+        };
+        let asking = Arc::clone(&connection);
         let service = app
             .clone()
             .map_request(move |mut request: Request<Incoming>| {
+                asking.asked();
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
             });
-        let connection = http1::Builder::new()
+        let served = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
+        let served = graceful.watch(served);
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "connection closed");
+            tokio::select! {
+                result = served => {
+                    if let Err(err) = result {
+                        tracing::debug!(error = %err, "connection closed");
+                    }
+                }
+                () = connection.evicted() => {}
             }
             drop(slot);
         });
@@ -206,15 +220,11 @@ async fn serve_router(
     Ok(())
 }
 
-/// The next connection, once a slot is free; `None` when accepting failed (out of
-/// descriptors, say: retried shortly, the served connections go on).
-async fn accept(
-    listener: &TcpListener,
-    slots: &Arc<Semaphore>,
-) -> Option<(TcpStream, SocketAddr, OwnedSemaphorePermit)> {
-    let slot = Arc::clone(slots).acquire_owned().await.ok()?;
+/// The next connection; `None` when accepting failed (out of descriptors, say: retried
+/// shortly, the served connections go on).
+async fn accept(listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
     match listener.accept().await {
-        Ok((stream, peer)) => Some((stream, peer, slot)),
+        Ok(accepted) => Some(accepted),
         Err(err) => {
             tracing::warn!(error = %err, "cannot accept a connection");
             tokio::time::sleep(Duration::from_millis(100)).await;
