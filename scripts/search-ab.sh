@@ -1,33 +1,43 @@
 #!/usr/bin/env bash
-# What the rate limits cost slot searches: the same search-only load against one instance
-# on SQLite, with the limits on and with them off, in alternated runs.
+# What a feature costs slot searches: the same search-only load against one instance on
+# SQLite, with the feature on and with it off, in alternated runs. FEATURE is
+# `search-log` (every search logged behind its answer) or `rate-limits` (the per-client
+# limits, on at RATE requests per second and a burst of BURST per client and per firm: far
+# above what the load sends, so that every search pays the check and none is refused).
 #
-#   scripts/rate-limit-ab.sh        # about 2 x ROUNDS x (DURATION + WARMUP + 5) seconds,
+#   scripts/search-ab.sh FEATURE    # about 2 x ROUNDS x (DURATION + WARMUP + 5) seconds,
 #                                   # plus the release build and the seeding of one database
 #
 # Builds the release binary once, seeds one SQLite database with `creneau seed` (EXPERTS
-# synthetic experts), then ROUNDS times starts `creneau serve` with the limits on (RATE
-# requests per second and a burst of BURST, per client and per firm: far above what the
-# load sends, so that every search pays the check and none is refused) and with them off
-# (0), in the order on/off, then off/on, and so on, so that a drift of the machine's speed
-# during the runs weighs on both sides alike; warms it up for WARMUP seconds and runs
+# synthetic experts), then ROUNDS times starts `creneau serve` with the feature on and with
+# it off (in the order on/off, then off/on, and so on, so that a drift of the machine's speed
+# during the runs weighs on both sides alike), warms it up for WARMUP seconds and runs
 # `creneau loadtest --mix search` (CLIENTS virtual Claims IA clients, all on one API key,
 # for DURATION seconds). Every run uses the same database and a fresh server process.
 #
 # Prints the searches per second of each run, the median of each side and their ratio
 # (and, for reference, the ratio within each round, whose runs are closest in time);
-# fails when a run was answered 429 (the limit was low enough to refuse searches, so the
-# run measured refusals, not the check), when the ratio of the medians says the limits
-# cost more than MAX_COST_PCT percent, or when a run fails its invariant check.
+# fails when a run was answered 429 (a limit low enough to refuse searches: the run would
+# measure refusals), when the ratio of the medians says the feature costs more than
+# MAX_COST_PCT percent, or when a run fails its invariant check.
 #
 # Loopback only; bounded: every step runs under `timeout`. Only the servers this script
 # starts are stopped (by PID).
 #
 # Settings (environment): DURATION=20 WARMUP=3 CLIENTS=32 EXPERTS=1000 ROUNDS=3
-#   RATE=1000000 BURST=1000000 MAX_COST_PCT=10 PORT=18091 OUT=target/rate-limit-ab
+#   RATE=1000000 BURST=1000000 MAX_COST_PCT=10 PORT=18091 OUT=target/search-ab-FEATURE
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+FEATURE="${1:-}"
+case "$FEATURE" in
+    search-log) LABEL="search log" ;;
+    rate-limits) LABEL="rate limits" ;;
+    *)
+        echo "usage: scripts/search-ab.sh search-log|rate-limits" >&2
+        exit 2
+        ;;
+esac
 DURATION="${DURATION:-20}"
 WARMUP="${WARMUP:-3}"
 CLIENTS="${CLIENTS:-32}"
@@ -37,7 +47,7 @@ RATE="${RATE:-1000000}"
 BURST="${BURST:-1000000}"
 MAX_COST_PCT="${MAX_COST_PCT:-10}"
 PORT="${PORT:-18091}"
-OUT="${OUT:-target/rate-limit-ab}"
+OUT="${OUT:-target/search-ab-$FEATURE}"
 BIN="${CARGO_TARGET_DIR:-target}/release/creneau"
 STAMP="$(date +%Y%m%d%H%M%S)"
 DB_FILE="$OUT/ab-$STAMP.db"
@@ -55,14 +65,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts `creneau serve` with the limits ON_OFF and waits until it answers /readyz.
+# Starts `creneau serve` with the feature ON_OFF and waits until it answers /readyz. The
+# clients share one API key, far past a real client's rate: unless they are what is
+# measured, the rate limits are off.
 start() {
-    local rate=0
-    [[ "$1" == on ]] && rate="$RATE"
+    local rate=0 log=on
+    if [[ "$FEATURE" == rate-limits && "$1" == on ]]; then rate="$RATE"; fi
+    if [[ "$FEATURE" == search-log ]]; then log="$1"; fi
     CRENEAU_CLIENT_RATE_LIMIT="$rate" CRENEAU_CLIENT_RATE_BURST="$BURST" \
         CRENEAU_FIRM_RATE_LIMIT="$rate" CRENEAU_FIRM_RATE_BURST="$BURST" RUST_LOG=warn \
         "$BIN" serve --database-url "sqlite:$DB_FILE" --listen "127.0.0.1:$PORT" \
-        --blob-dir "$OUT/blobs" >>"$OUT/serve.log" 2>&1 &
+        --search-log "$log" --blob-dir "$OUT/blobs" >>"$OUT/serve.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
         curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
@@ -73,7 +86,7 @@ start() {
     return 1
 }
 
-# Stops the server with SIGTERM.
+# Stops the server with SIGTERM (the search log's last entries are written then).
 stop() {
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     timeout 30 tail --pid="$SERVER_PID" -f /dev/null || true
@@ -114,26 +127,26 @@ declare -a ON=() OFF=() PAIRED=()
 for round in $(seq 1 "$ROUNDS"); do
     if ((round % 2)); then order=(on off); else order=(off on); fi
     for mode in "${order[@]}"; do
-        step "round $round, rate limits $mode"
+        step "round $round, $LABEL $mode"
         start "$mode"
         searches "$WARMUP" "$OUT/warmup.json" >/dev/null
         rate="$(searches "$DURATION" "$OUT/round$round-$mode.json")"
         stop
-        echo "round $round, limits $mode: $rate searches/s"
+        echo "round $round, $LABEL $mode: $rate searches/s"
         if [[ "$mode" == on ]]; then ON+=("$rate"); else OFF+=("$rate"); fi
     done
     PAIRED+=("$(awk -v on="${ON[-1]}" -v off="${OFF[-1]}" 'BEGIN {printf "%.4f", on / off}')")
 done
 
-step "summary ($CLIENTS clients, $DURATION s runs, $EXPERTS experts, SQLite, limits at $RATE/s, burst $BURST)"
+step "summary of the $LABEL ($CLIENTS clients, $DURATION s runs, $EXPERTS experts, SQLite)"
 on="$(median "${ON[@]}")"
 off="$(median "${OFF[@]}")"
-echo "limits on:  ${ON[*]} searches/s (median $on)"
-echo "limits off: ${OFF[*]} searches/s (median $off)"
+echo "$LABEL on:  ${ON[*]} searches/s (median $on)"
+echo "$LABEL off: ${OFF[*]} searches/s (median $off)"
 echo "on / off within each round: ${PAIRED[*]} (median $(median "${PAIRED[@]}"))"
 awk -v on="$on" -v off="$off" -v max="$MAX_COST_PCT" 'BEGIN {
     ratio = on / off
     printf "ratio of medians, on / off: %.3f (%+.1f %%)\n", ratio, 100 * (ratio - 1)
-    if (100 * (1 - ratio) > max) { printf "the limits cost more than %s %%\n", max; exit 1 }
+    if (100 * (1 - ratio) > max) { printf "the feature costs more than %s %%\n", max; exit 1 }
     printf "within %s %%\n", max
 }'
