@@ -256,3 +256,120 @@ fn merged_object(members: &[Value], schemas: &Value) -> Option<Map<String, Value
     }
     Some(merged)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn document() -> Value {
+        serde_json::to_value(crate::http::openapi()).unwrap()
+    }
+
+    fn operations(document: &Value) -> impl Iterator<Item = (String, &Value)> {
+        document["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(move |(method, op)| (format!("{method} {path}"), op))
+            })
+    }
+
+    #[test]
+    fn every_error_is_documented_as_a_problem() {
+        let document = document();
+        for (name, op) in operations(&document) {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let Some(content) = response.get("content").and_then(Value::as_object) else {
+                    continue;
+                };
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        content.keys().all(|k| k == "application/problem+json"),
+                        "{name} {status}: {:?}",
+                        content.keys().collect::<Vec<_>>()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn authenticated_operations_document_401_and_429_and_bodies_413_415() {
+        let document = document();
+        for (name, op) in operations(&document) {
+            let responses = op["responses"].as_object().unwrap();
+            if super::is_authenticated(op) {
+                assert!(responses.contains_key("401"), "{name}");
+                assert!(responses.contains_key("429"), "{name}");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{name} {status}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_view_is_an_all_of_no_response_could_match() {
+        fn walk(value: &Value, schemas: &Value, at: &str) {
+            match value {
+                Value::Object(object) => {
+                    if let Some(members) = object.get("allOf").and_then(Value::as_array) {
+                        for member in members {
+                            let target = member
+                                .get("$ref")
+                                .and_then(Value::as_str)
+                                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                                .map_or(member, |name| &schemas[name]);
+                            assert_ne!(
+                                target.get("additionalProperties"),
+                                Some(&Value::Bool(false)),
+                                "{at}: allOf with a closed member"
+                            );
+                        }
+                    }
+                    for (key, field) in object {
+                        walk(field, schemas, &format!("{at}/{key}"));
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|i| walk(i, schemas, at)),
+                _ => {}
+            }
+        }
+        let document = document();
+        walk(&document, &document["components"]["schemas"], "");
+    }
+
+    #[test]
+    fn list_and_retry_parameters_state_their_bounds() {
+        let document = document();
+        let mut limits = 0;
+        for (name, op) in operations(&document) {
+            for parameter in op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let schema = &parameter["schema"];
+                match parameter["name"].as_str().unwrap() {
+                    "limit" => {
+                        limits += 1;
+                        assert_eq!(schema["minimum"], 1, "{name}");
+                        assert_eq!(schema["maximum"], 500, "{name}");
+                    }
+                    "cursor" | "after" | "Idempotency-Key" => {
+                        assert!(schema["pattern"].is_string(), "{name}");
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(limits > 5);
+    }
+}
