@@ -17,28 +17,15 @@ VALUES="${VALUES:-200}"
 PORT="${PORT:-18420}"
 BIN="${BIN:-${CARGO_TARGET_DIR:-target}/release/creneau}"
 OUT="${OUT:-target/catalogue-memory}"
-SERVER_PID=""
+DB="sqlite:$OUT/creneau.db"
 
 rm -rf "$OUT" && mkdir -p "$OUT"
-trap '[[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null' EXIT
-
+source scripts/server.sh
 [[ -x "$BIN" ]] || cargo build --release --quiet
-DB="sqlite:$OUT/creneau.db"
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-firm="$("$BIN" --database-url "$DB" --json firm create --name "Cabinet" --siret 73282932000074 2>/dev/null | field firmId)"
-credential="$("$BIN" --database-url "$DB" --json firm credentials "$firm" 2>/dev/null)"
-api_key="$("$BIN" --database-url "$DB" --json client create --name "Claims IA" 2>/dev/null | field apiKey)"
-
-RUST_LOG=warn "$BIN" --database-url "$DB" serve --listen "127.0.0.1:$PORT" --blob-dir "$OUT/blobs" \
-    --client-rate-limit 0 --firm-rate-limit 0 >"$OUT/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-token="$(curl -fsS "http://127.0.0.1:$PORT/admin/v1/token" -d grant_type=client_credentials \
-    --data-urlencode "client_id=$(field clientId <<<"$credential")" \
-    --data-urlencode "client_secret=$(field clientSecret <<<"$credential")" | field access_token)"
+set_up
+start_server --client-rate-limit 0 --firm-rate-limit 0
+token="$(firm_token)"
+api_key="$API_KEY"
 
 python3 - "$PORT" "$token" "$api_key" "$SERVER_PID" "$EXPERTS" "$VALUES" <<'EOF'
 import datetime, json, random, string, sys, time, urllib.error, urllib.request

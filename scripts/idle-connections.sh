@@ -20,23 +20,18 @@ PORT="${PORT:-18400}"
 CLIENTS="${CLIENTS:-4}"
 BIN="${BIN:-${CARGO_TARGET_DIR:-target}/release/creneau}"
 OUT="${OUT:-target/idle-connections}"
-SERVER_PID=""
+DB="sqlite:$OUT/creneau.db"
 
 rm -rf "$OUT" && mkdir -p "$OUT"
+source scripts/server.sh
 cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    stop_server
     pkill -f "idle-connections-client" 2>/dev/null || true
 }
 trap cleanup EXIT
 
 [[ -x "$BIN" ]] || cargo build --release --quiet
-RUST_LOG=warn "$BIN" --database-url "sqlite:$OUT/creneau.db" serve --listen "127.0.0.1:$PORT" \
-    --blob-dir "$OUT/blobs" --max-connections "$MAX_CONNECTIONS" >"$OUT/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+start_server --max-connections "$MAX_CONNECTIONS"
 
 memory() { grep -E '^(VmRSS|VmHWM)' "/proc/$SERVER_PID/status" | tr -s ' \n' ' '; echo; }
 reset_peak() { echo 5 >"/proc/$SERVER_PID/clear_refs"; }

@@ -30,49 +30,19 @@ PORT="${PORT:-18180}"
 OUT="${OUT:-target/schemathesis}"
 TIMEOUT="${TIMEOUT:-1200}"
 BASE="http://127.0.0.1:$PORT"
-SERVER_PID=""
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 DB="${1:-sqlite:$OUT/creneau.db}"
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
-
-cleanup() {
-    if [[ -n "$SERVER_PID" ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-
-if [[ "$DB" == postgres* ]]; then
-    name="${DB##*/}"
-    admin="${DB%/*}/postgres"
-    PGOPTIONS=--client-min-messages=warning psql "$admin" -qc "drop database if exists \"$name\"" >/dev/null
-    psql "$admin" -qc "create database \"$name\"" >/dev/null
-fi
-
-creneau() { "$BIN" --database-url "$DB" --json "$@" 2>>"$OUT/cli.log"; }
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+source scripts/server.sh
 
 step "set-up on $DB"
-firm="$(creneau firm create --name "Cabinet d'essai" --siret 73282932000074 | field firmId)"
-credential="$(creneau firm credentials "$firm")"
-client_id="$(field clientId <<<"$credential")"
-client_secret="$(field clientSecret <<<"$credential")"
-api_key="$(creneau client create --name "Claims IA" | field apiKey)"
-
+set_up
 # Rate limits off: a 429 is documented on every operation, but would cut the cases short.
-"$BIN" --database-url "$DB" serve --listen "127.0.0.1:$PORT" --blob-dir "$OUT/blobs" \
-    --client-rate-limit 0 --firm-rate-limit 0 >"$OUT/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-    curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/serve.log" >&2; exit 1; }
-    sleep 0.1
-done
-token="$(curl -fsS "$BASE/admin/v1/token" -d grant_type=client_credentials \
-    --data-urlencode "client_id=$client_id" --data-urlencode "client_secret=$client_secret" |
-    field access_token)"
+RUST_LOG=info start_server --client-rate-limit 0 --firm-rate-limit 0 ||
+    { cat "$OUT/serve.log" >&2; exit 1; }
+token="$(firm_token)"
+api_key="$API_KEY"
 
 # One run per credential; the unauthenticated operations go with the protocol's.
 run() {

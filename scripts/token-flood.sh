@@ -18,26 +18,16 @@ PARALLEL="${PARALLEL:-64}"
 PORT="${PORT:-18410}"
 BIN="${BIN:-${CARGO_TARGET_DIR:-target}/release/creneau}"
 OUT="${OUT:-target/token-flood}"
-SERVER_PID=""
+DB="sqlite:$OUT/creneau.db"
 
 rm -rf "$OUT" && mkdir -p "$OUT"
-trap '[[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null' EXIT
-
+source scripts/server.sh
 [[ -x "$BIN" ]] || cargo build --release --quiet
-DB="sqlite:$OUT/creneau.db"
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-firm="$("$BIN" --database-url "$DB" --json firm create --name "Cabinet" --siret 73282932000074 2>/dev/null | field firmId)"
-credential="$("$BIN" --database-url "$DB" --json firm credentials "$firm" 2>/dev/null)"
-client_id="$(field clientId <<<"$credential")"
-client_secret="$(field clientSecret <<<"$credential")"
-
-RUST_LOG=warn "$BIN" --database-url "$DB" serve --listen "0.0.0.0:$PORT" --blob-dir "$OUT/blobs" \
-    >"$OUT/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+set_up
+client_id="$FIRM_CLIENT_ID"
+client_secret="$FIRM_CLIENT_SECRET"
+# On every address: the real secret is tried from another one afterwards.
+LISTEN=0.0.0.0 start_server
 
 python3 - "$PORT" "$REQUESTS" "$PARALLEL" "$SERVER_PID" "$client_id" <<'EOF'
 import concurrent.futures, collections, os, socket, sys, threading, time, urllib.parse
